@@ -1,0 +1,102 @@
+//! `docket migrate`, `docket check` and `docket demo`.
+
+use super::{CliResult, Failure, print_json};
+use clap::Args;
+use docket::app::App;
+use docket::config::Config;
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {}
+
+pub async fn migrate(app: &App, args: MigrateArgs) -> CliResult {
+    let versions = app.store.migration_versions().await?;
+    if args.json {
+        return print_json(&serde_json::json!({ "applied": versions }));
+    }
+    println!("database is up to date: migrations {versions:?} applied ({})", docket::store::redact(&app.config.database.url));
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Serialize)]
+struct CheckReport {
+    ok: bool,
+    config: &'static str,
+    data_dir: String,
+    database: String,
+    migrations: Vec<i64>,
+    counts: Vec<(String, i64)>,
+    problems: Vec<String>,
+}
+
+/// Validates the configuration (already loaded) and the database; exits 1 when anything is wrong.
+pub async fn check(config: Config, args: CheckArgs) -> CliResult {
+    let mut report = CheckReport {
+        ok: true,
+        config: "ok",
+        data_dir: config.server.data_dir.display().to_string(),
+        database: docket::store::redact(&config.database.url),
+        migrations: Vec::new(),
+        counts: Vec::new(),
+        problems: Vec::new(),
+    };
+    match App::open(config).await {
+        Err(e) => report.problems.push(format!("{e}")),
+        Ok(app) => {
+            report.migrations = app.store.migration_versions().await?;
+            report.counts = app.store.counts().await?;
+            for (name, n) in &report.counts {
+                if name == "inbound failed" && *n > 0 {
+                    report.problems.push(format!("{n} stored deliveries failed to process (raw mail is kept)"));
+                }
+            }
+        }
+    }
+    report.ok = report.problems.is_empty();
+    if args.json {
+        print_json(&report)?;
+    } else {
+        println!("config: ok\ndata dir: {}\ndatabase: {} (migrations {:?})", report.data_dir, report.database, report.migrations);
+        for (name, n) in &report.counts {
+            println!("  {name}: {n}");
+        }
+        for p in &report.problems {
+            println!("problem: {p}");
+        }
+    }
+    if report.ok {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Failure { error: anyhow::anyhow!("check found {} problem(s)", report.problems.len()), code: 1 })
+    }
+}
+
+pub async fn demo(app: &App, _args: DemoArgs) -> CliResult {
+    let report = docket::demo::run(app).await.map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
+    if report.created {
+        println!("created space '{}' with 3 members and {} messages", docket::demo::SLUG, report.stored);
+    } else {
+        println!("space '{}' already exists; {} new messages", docket::demo::SLUG, report.stored);
+    }
+    let threads = app.store.threads(Some(docket::demo::SLUG), None, app.config.threads.loop_rounds as i64).await?;
+    for t in &threads {
+        println!("  thread {:>4}: {} ({} messages)", t.id, t.subject, t.message_count);
+    }
+    if let Some(first) = threads.last() {
+        println!("\nnext: docket thread {}   ·   docket threads --json   ·   docket member list --space demo", first.id);
+    }
+    Ok(ExitCode::SUCCESS)
+}

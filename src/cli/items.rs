@@ -1,0 +1,263 @@
+//! `docket parse`, `decisions`, `tasks`, `proposals` and `tick`: the tag language and its records.
+
+use super::{CliResult, print_json};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use docket::app::App;
+use docket::clock::Clock;
+use docket::config::{self, Config};
+use docket::parse::{mime, reply};
+use docket::record;
+use docket::store::items::TaskFilter;
+use serde::Serialize;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The message (.eml); stdin when absent.
+    file: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    /// "Now" for relative dates when the message has no Date header (RFC 3339).
+    #[arg(long)]
+    now: Option<String>,
+    /// The sender's time zone (IANA name), instead of their member setting or the Date offset.
+    #[arg(long)]
+    tz: Option<String>,
+    /// Check handles and item refs against this space (nothing is stored).
+    #[arg(long)]
+    space: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecisionsArgs {
+    #[arg(long)]
+    space: Option<String>,
+    #[arg(long)]
+    limit: Option<i64>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    #[arg(long)]
+    space: Option<String>,
+    /// Owner's address.
+    #[arg(long)]
+    owner: Option<String>,
+    /// open | done | cancelled
+    #[arg(long)]
+    status: Option<String>,
+    /// Only open tasks past their due time.
+    #[arg(long)]
+    overdue: bool,
+    #[arg(long)]
+    limit: Option<i64>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProposalsArgs {
+    #[arg(long)]
+    space: Option<String>,
+    /// open | adopted | blocked | withdrawn
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    limit: Option<i64>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    /// The time to run the scheduler at (RFC 3339).
+    #[arg(long)]
+    now: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// SPEC §5 parse result.
+#[derive(Debug, Serialize)]
+struct ParseJson {
+    message_id: Option<String>,
+    from: Option<String>,
+    subject: String,
+    date: Option<DateTime<Utc>>,
+    visible_text: String,
+    items: Vec<docket::parse::tags::Item>,
+    warnings: Vec<String>,
+}
+
+fn rfc3339(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .with_context(|| format!("{flag} '{s}' is not an RFC 3339 time like 2026-11-24T09:00:00Z"))
+}
+
+pub async fn parse(config: Config, args: ParseArgs) -> CliResult {
+    let raw = match &args.file {
+        Some(file) => std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?,
+        None => {
+            let mut raw = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut raw)?;
+            raw
+        }
+    };
+    let tz = args.tz.as_deref().map(config::time_zone).transpose().map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
+    let now = match &args.now {
+        Some(s) => rfc3339("--now", s)?,
+        None => docket::clock::SystemClock.now(),
+    };
+    let parsed = mime::parse(&raw);
+    let visible = reply::visible_text(parsed.text.as_deref(), parsed.html.as_deref()).text;
+    let sender = parsed.from.as_ref().map(|f| f.email.clone());
+    let app = match &args.space {
+        Some(_) => Some(App::open(config.clone()).await.context("cannot open docket's data")?),
+        None => None,
+    };
+    let mut members = Vec::new();
+    let mut space = None;
+    if let (Some(app), Some(slug)) = (&app, &args.space) {
+        let s = app.store.require_space(slug).await?;
+        members = app.store.members(&s).await?;
+        space = Some(s);
+    }
+    let member_tz = members.iter().find(|m| Some(&m.email) == sender.as_ref()).and_then(|m| m.tz.clone());
+    let zone_name = tz.map(|t| t.name().to_string()).or(member_tz);
+    let dates = record::date_context(&config, zone_name.as_deref(), parsed.date, now);
+    let extraction = record::extract(&visible, &parsed.subject, &dates);
+    let mut warnings = extraction.warnings.clone();
+    if let (Some(app), Some(space)) = (&app, &space) {
+        warnings.extend(check_against_space(app, space, &members, &extraction.items).await?);
+    }
+    let out = ParseJson {
+        message_id: parsed.message_id.clone(),
+        from: sender,
+        subject: parsed.subject.clone(),
+        date: parsed.date.map(|d| d.with_timezone(&Utc)),
+        visible_text: visible,
+        items: extraction.items,
+        warnings,
+    };
+    if args.json {
+        return print_json(&out);
+    }
+    println!("{}", out.visible_text);
+    println!("──");
+    for item in &out.items {
+        println!("{}", serde_json::to_string(item)?);
+    }
+    for w in &out.warnings {
+        println!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The warnings `record` would give for unknown handles and refs, without storing anything.
+async fn check_against_space(
+    app: &App,
+    space: &docket::store::spaces::Space,
+    members: &[docket::store::spaces::Member],
+    items: &[docket::parse::tags::Item],
+) -> anyhow::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let mut tx = app.store.begin().await?;
+    for item in items {
+        for mention in item.owner.iter().chain(&item.watchers) {
+            if record::find_member(members, mention).is_none() {
+                warnings.push(format!("@{mention} is not a member of {}", space.slug));
+            }
+        }
+        for reference in item.refs.iter().chain(&item.target) {
+            if let Err(warning) = record::check_ref(&mut tx, space.id, reference).await? {
+                warnings.push(warning);
+            }
+        }
+    }
+    drop(tx); // read only: rolled back
+    Ok(warnings)
+}
+
+pub async fn decisions(app: &App, args: DecisionsArgs) -> CliResult {
+    let list = app.store.decisions(args.space.as_deref(), None, args.limit).await?;
+    if args.json {
+        return print_json(&list);
+    }
+    if list.is_empty() {
+        println!("no decisions yet (write `#decision …` in a reply)");
+    }
+    for d in list {
+        println!("{:<6} {}  {:<12} {}  [{}]", d.id, d.decided_at.format("%Y-%m-%d"), d.space, d.text, d.tasks.join(" "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn tasks(app: &App, args: TasksArgs) -> CliResult {
+    let owner = args.owner.as_deref().map(docket::space::email).transpose()?;
+    if let Some(status) = &args.status
+        && !["open", "done", "cancelled"].contains(&status.as_str())
+    {
+        return Err(anyhow::anyhow!("--status must be open, done or cancelled, not '{status}'").into());
+    }
+    let filter = TaskFilter {
+        space: args.space,
+        owner,
+        status: args.status,
+        overdue_at: args.overdue.then(|| app.now().timestamp()),
+        thread_id: None,
+        limit: args.limit,
+    };
+    let list = app.store.tasks(&filter).await?;
+    if args.json {
+        return print_json(&list);
+    }
+    if list.is_empty() {
+        println!("no tasks match");
+    }
+    for t in list {
+        let due = t.due.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "no due date".into());
+        println!("{:<6} {:<9} {:<28} {:<22} {}", t.id, t.status, t.owner.as_deref().unwrap_or("(unassigned)"), due, t.title);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn proposals(app: &App, args: ProposalsArgs) -> CliResult {
+    let list = app.store.proposals(args.space.as_deref(), args.status.as_deref(), args.limit).await?;
+    if args.json {
+        return print_json(&list);
+    }
+    if list.is_empty() {
+        println!("no proposals (write `#propose … by friday` in a reply)");
+    }
+    for p in list {
+        let closes = p.closes_at.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "no closing date".into());
+        println!("{:<6} {:<9} closes {}  {} objection(s)  {}", p.id, p.status, closes, p.objections.len(), p.text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn tick(app: &App, args: TickArgs) -> CliResult {
+    let now = rfc3339("--now", &args.now)?;
+    let report = docket::tick::tick(app, now).await?;
+    if args.json {
+        let adopted: Vec<_> = report.adopted.iter().map(|(p, d)| serde_json::json!({"proposal": p, "decision": d})).collect();
+        return print_json(&serde_json::json!({ "adopted": adopted, "blocked": report.blocked }));
+    }
+    for (p, d) in &report.adopted {
+        println!("{p} adopted as {d}");
+    }
+    for p in &report.blocked {
+        println!("{p} blocked by objections");
+    }
+    if report.adopted.is_empty() && report.blocked.is_empty() {
+        println!("nothing due at {}", now.to_rfc3339());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,111 @@
+//! Command definitions (clap) and dispatch. Each command module extracts its arguments, calls one
+//! domain function and prints the result, human-readable or `--json`.
+
+mod admin;
+mod items;
+mod mail;
+mod read;
+mod spaces;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use docket::app::App;
+use docket::config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "docket",
+    version,
+    about = "Email-native async gateway: threads replies, keeps what each person newly wrote, records decisions and tasks"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); default ./docket.toml when present.
+    #[arg(long, global = true, env = "DOCKET_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage spaces (teams or projects with a list address).
+    #[command(subcommand)]
+    Space(spaces::SpaceCmd),
+    /// Manage the members of a space.
+    #[command(subcommand)]
+    Member(spaces::MemberCmd),
+    /// Store one message from stdin (for an MTA pipe). Exit 0 ok, 65 bad data, 67 unknown recipient, 75 try later.
+    Ingest(mail::IngestArgs),
+    /// Import archives: mbox files, Maildirs, .eml files or directories of them. Resumable.
+    Import(mail::ImportArgs),
+    /// Print the visible text of a message (what the sender newly wrote).
+    Trim(mail::TrimArgs),
+    /// Show what a message would record (nothing is stored).
+    Parse(items::ParseArgs),
+    /// List decisions, newest first.
+    Decisions(items::DecisionsArgs),
+    /// List tasks.
+    Tasks(items::TasksArgs),
+    /// List proposals and their objections.
+    Proposals(items::ProposalsArgs),
+    /// Run the scheduler once at a given time (lazy consensus; outbound mail later).
+    Tick(items::TickArgs),
+    /// List threads, most recent first.
+    Threads(read::ThreadsArgs),
+    /// Show one thread with its messages.
+    Thread(read::ThreadArgs),
+    /// Apply database migrations.
+    Migrate(admin::MigrateArgs),
+    /// Check the configuration and the database.
+    Check(admin::CheckArgs),
+    /// Create a sample space with a short conversation.
+    Demo(admin::DemoArgs),
+}
+
+/// An error with the exit code it should produce.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: anyhow::Error,
+    pub code: u8,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure { error: e.into(), code: 1 }
+    }
+}
+
+pub type CliResult = Result<ExitCode, Failure>;
+
+pub async fn run(cli: Cli) -> CliResult {
+    let config = Config::load(cli.config.as_deref()).map_err(|e| Failure { error: e.into(), code: 78 })?;
+    match cli.command {
+        Command::Space(cmd) => spaces::space(&open(config).await?, cmd).await,
+        Command::Member(cmd) => spaces::member(&open(config).await?, cmd).await,
+        Command::Ingest(args) => mail::ingest(config, args).await,
+        Command::Import(args) => mail::import(&open(config).await?, args).await,
+        Command::Trim(args) => mail::trim(args),
+        Command::Parse(args) => items::parse(config, args).await,
+        Command::Decisions(args) => items::decisions(&open(config).await?, args).await,
+        Command::Tasks(args) => items::tasks(&open(config).await?, args).await,
+        Command::Proposals(args) => items::proposals(&open(config).await?, args).await,
+        Command::Tick(args) => items::tick(&open(config).await?, args).await,
+        Command::Threads(args) => read::threads(&open(config).await?, args).await,
+        Command::Thread(args) => read::thread(&open(config).await?, args).await,
+        Command::Migrate(args) => admin::migrate(&open(config).await?, args).await,
+        Command::Check(args) => admin::check(config, args).await,
+        Command::Demo(args) => admin::demo(&open(config).await?, args).await,
+    }
+}
+
+async fn open(config: Config) -> Result<App, Failure> {
+    App::open(config).await.context("cannot open docket's data").map_err(Failure::from)
+}
+
+/// Prints a value as one JSON document.
+fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(ExitCode::SUCCESS)
+}

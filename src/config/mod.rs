@@ -1,0 +1,382 @@
+//! Validated configuration (SPEC §6): built from the raw table in `raw.rs`; every field has a default
+//! so zero configuration works, and every problem is reported at once with its key.
+
+pub mod raw;
+
+use chrono::{NaiveTime, Weekday};
+use raw::{RawTable, Reader};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist (check --config or DOCKET_CONFIG)")]
+    Missing(PathBuf),
+    #[error("config file is not valid TOML: {0}")]
+    Syntax(String),
+    #[error("invalid configuration:\n  {}", .0.join("\n  "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: Server,
+    pub smtp: Smtp,
+    pub lmtp: Lmtp,
+    pub http: Http,
+    pub database: Database,
+    pub outbound: Outbound,
+    pub digest: Digest,
+    pub reminders: Reminders,
+    pub threads: Threads,
+    pub notify: Notify,
+    pub security: Security,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Mail domain of the space addresses (`SPACE@DOMAIN`).
+    pub domain: String,
+    /// Where the database, outbox, index and secret live.
+    pub data_dir: PathBuf,
+    /// Default time zone for senders with no member zone and no Date offset.
+    pub timezone: chrono_tz::Tz,
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub listen: SocketAddr,
+    /// Largest message accepted, in bytes (SIZE, RFC 1870).
+    pub max_message_bytes: u64,
+    pub max_connections: u64,
+    /// Per-command idle timeout.
+    pub timeout: Duration,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lmtp {
+    /// TCP `HOST:PORT` or a unix socket path; none = LMTP off.
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub listen: SocketAddr,
+    /// Public URL of the web view, used in links inside mail.
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// `sqlite://…` (default, in data_dir) or `postgres://…`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub from: String,
+    /// None = write to DATA_DIR/outbox (Maildir).
+    pub smtp_url: Option<String>,
+    pub max_per_minute: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Digest {
+    pub time: NaiveTime,
+    pub days: Weekdays,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reminders {
+    pub before: Duration,
+    pub default_due_time: NaiveTime,
+    pub overdue_every: Duration,
+    pub overdue_max: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Threads {
+    pub loop_rounds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipts {
+    Changes,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct Notify {
+    pub receipts: Receipts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptFrom {
+    Members,
+    Anyone,
+}
+
+#[derive(Debug, Clone)]
+pub struct Security {
+    /// None = generated into DATA_DIR/secret on first run.
+    pub secret: Option<String>,
+    pub accept_from: AcceptFrom,
+    pub require_dkim: bool,
+    pub per_sender_per_hour: u64,
+}
+
+impl Config {
+    /// Loads `file` (or `./docket.toml` when present) plus the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let default = Path::new("docket.toml");
+        let file = file.or_else(|| default.exists().then_some(default));
+        Self::from_raw(&RawTable::load(file, None)?)
+    }
+
+    /// Loads with an explicit environment instead of the process's (tests).
+    pub fn load_with_env(file: Option<&Path>, env: HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_raw(&RawTable::load(file, Some(env))?)
+    }
+
+    /// Zero configuration with the data directory moved (tests, `--data-dir`-style callers).
+    pub fn defaults_in(data_dir: &Path) -> Result<Self, ConfigError> {
+        let env = HashMap::from([("DOCKET__SERVER__DATA_DIR".to_string(), data_dir.display().to_string())]);
+        Self::load_with_env(None, env)
+    }
+
+    pub fn from_raw(table: &RawTable) -> Result<Self, ConfigError> {
+        let r = Reader::new(table);
+        let data_dir = r.get("server.data_dir", PathBuf::from("./docket-data"), |s| Ok(PathBuf::from(s)));
+        let default_db = format!("sqlite://{}?mode=rwc", data_dir.join("docket.db").display());
+        let config = Config {
+            server: Server {
+                domain: r.get("server.domain", "localhost".into(), domain),
+                timezone: r.get("server.timezone", chrono_tz::UTC, time_zone),
+                data_dir,
+            },
+            smtp: Smtp {
+                listen: r.get("smtp.listen", SocketAddr::from(([127, 0, 0, 1], 2525)), raw::socket_addr),
+                max_message_bytes: r.get("smtp.max_message_bytes", 50 * 1024 * 1024, raw::positive),
+                max_connections: r.get("smtp.max_connections", 500, raw::positive),
+                timeout: r.get("smtp.timeout", Duration::from_secs(300), raw::duration),
+                tls_cert: r.opt("smtp.tls_cert", |s| Ok(PathBuf::from(s))),
+                tls_key: r.opt("smtp.tls_key", |s| Ok(PathBuf::from(s))),
+            },
+            lmtp: Lmtp { listen: r.opt("lmtp.listen", raw::string) },
+            http: Http {
+                listen: r.get("http.listen", SocketAddr::from(([127, 0, 0, 1], 8080)), raw::socket_addr),
+                base_url: r.get("http.base_url", "http://127.0.0.1:8080".into(), url),
+            },
+            database: Database { url: r.get("database.url", default_db, database_url) },
+            outbound: Outbound {
+                from: r.get("outbound.from", String::new(), raw::string),
+                smtp_url: r.opt("outbound.smtp_url", smtp_url),
+                max_per_minute: r.get("outbound.max_per_minute", 600, raw::positive),
+            },
+            digest: Digest {
+                time: r.get("digest.time", at(8, 0), time_of_day),
+                days: r.get("digest.days", Weekdays::MON_FRI, Weekdays::parse),
+            },
+            reminders: Reminders {
+                before: r.get("reminders.before", Duration::from_secs(24 * 3600), raw::duration),
+                default_due_time: r.get("reminders.default_due_time", at(17, 0), time_of_day),
+                overdue_every: r.get("reminders.overdue_every", Duration::from_secs(24 * 3600), raw::duration),
+                overdue_max: r.get("reminders.overdue_max", 3, raw::uint),
+            },
+            threads: Threads { loop_rounds: r.get("threads.loop_rounds", 3, raw::positive) },
+            notify: Notify {
+                receipts: r.get(
+                    "notify.receipts",
+                    Receipts::Changes,
+                    raw::one_of(&[("changes", Receipts::Changes), ("always", Receipts::Always), ("never", Receipts::Never)]),
+                ),
+            },
+            security: Security {
+                secret: r.opt("security.secret", secret),
+                accept_from: r.get(
+                    "security.accept_from",
+                    AcceptFrom::Members,
+                    raw::one_of(&[("members", AcceptFrom::Members), ("anyone", AcceptFrom::Anyone)]),
+                ),
+                require_dkim: r.get("security.require_dkim", false, raw::boolean),
+                per_sender_per_hour: r.get("security.per_sender_per_hour", 120, raw::positive),
+            },
+        };
+        if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
+            r.error("smtp.tls_cert", "tls_cert and tls_key must be set together".into());
+        }
+        r.finish()?;
+        Ok(config)
+    }
+
+    /// The address of a space: `SLUG@DOMAIN`.
+    pub fn space_address(&self, slug: &str) -> String {
+        format!("{slug}@{}", self.server.domain)
+    }
+}
+
+fn at(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
+}
+
+fn domain(s: &str) -> Result<String, String> {
+    let ok = s.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if ok { Ok(s.to_ascii_lowercase()) } else { Err(format!("'{s}' is not a domain name")) }
+}
+
+fn url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.trim_end_matches('/').to_string())
+    } else {
+        Err(format!("expected an http:// or https:// URL, got '{s}'"))
+    }
+}
+
+fn database_url(s: &str) -> Result<String, String> {
+    if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        Ok(s.to_string())
+    } else {
+        Err(format!("expected sqlite://PATH or postgres://…, got '{s}'"))
+    }
+}
+
+fn smtp_url(s: &str) -> Result<String, String> {
+    if s.starts_with("smtp://") || s.starts_with("smtps://") {
+        Ok(s.to_string())
+    } else {
+        Err("expected smtp://host:port or smtps://host:465 (leave empty for the outbox)".into())
+    }
+}
+
+fn secret(s: &str) -> Result<String, String> {
+    if s.len() < 16 { Err("must be at least 16 characters".into()) } else { Ok(s.to_string()) }
+}
+
+/// An IANA time zone name, checked against the embedded tz database.
+pub fn time_zone(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown time zone '{s}' (use an IANA name like Europe/Berlin or America/New_York)"))
+}
+
+/// `HH:MM` on a 24-hour clock.
+pub fn time_of_day(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("expected a time like 08:00, got '{s}'"))
+}
+
+/// A set of weekdays: `mon-fri`, `mon,wed,fri`, `daily`, `sat-sun`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weekdays(u8);
+
+impl Weekdays {
+    pub const MON_FRI: Weekdays = Weekdays(0b0001_1111);
+
+    pub fn contains(self, day: Weekday) -> bool {
+        self.0 & (1 << day.num_days_from_monday()) != 0
+    }
+
+    pub fn parse(s: &str) -> Result<Weekdays, String> {
+        let bad = || format!("expected days like mon-fri or mon,wed,fri, got '{s}'");
+        let s = s.trim().to_ascii_lowercase();
+        if s == "daily" || s == "every day" {
+            return Ok(Weekdays(0b0111_1111));
+        }
+        let mut bits = 0u8;
+        for part in s.split(',').map(str::trim) {
+            let (from, to) = part.split_once('-').unwrap_or((part, part));
+            let from = from.trim().parse::<Weekday>().map_err(|_| bad())?.num_days_from_monday();
+            let to = to.trim().parse::<Weekday>().map_err(|_| bad())?.num_days_from_monday();
+            let mut d = from;
+            loop {
+                bits |= 1 << d;
+                if d == to {
+                    break;
+                }
+                d = (d + 1) % 7;
+            }
+        }
+        Ok(Weekdays(bits))
+    }
+}
+
+impl std::fmt::Display for Weekdays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let days: Vec<_> = (0..7).filter(|d| self.0 & (1 << d) != 0).map(|d| NAMES[d]).collect();
+        f.write_str(&days.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn zero_config_has_spec_defaults() {
+        let c = Config::load_with_env(None, HashMap::new()).unwrap();
+        assert_eq!(c.server.data_dir, PathBuf::from("./docket-data"));
+        assert_eq!(c.smtp.listen.to_string(), "127.0.0.1:2525");
+        assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database.url, "sqlite://./docket-data/docket.db?mode=rwc");
+        assert_eq!(c.digest.days.to_string(), "mon,tue,wed,thu,fri");
+        assert_eq!(c.threads.loop_rounds, 3);
+        assert_eq!(c.security.per_sender_per_hour, 120);
+        assert_eq!(c.reminders.default_due_time, at(17, 0));
+        assert!(c.outbound.smtp_url.is_none());
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docket.toml");
+        std::fs::write(&file, "[server]\ntimezone = \"Europe/Berlin\"\n[threads]\nloop_rounds = 5\n").unwrap();
+        let c = Config::load_with_env(Some(&file), env(&[("DOCKET__THREADS__LOOP_ROUNDS", "7")])).unwrap();
+        assert_eq!(c.server.timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(c.threads.loop_rounds, 7);
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docket.toml");
+        std::fs::write(
+            &file,
+            "[server]\ntimezone = \"Mars/Olympus\"\ncolour = \"red\"\n[digest]\ntime = \"25:99\"\n[smtpp]\nlisten = \"x\"\n",
+        )
+        .unwrap();
+        let err = Config::load_with_env(Some(&file), env(&[("DOCKET__SMTP__MAX_CONNECTIONS", "many")])).unwrap_err();
+        let text = err.to_string();
+        for key in ["server.timezone", "server.colour", "digest.time", "smtpp.listen", "smtp.max_connections"] {
+            assert!(text.contains(key), "{key} missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn missing_file_and_bad_toml_are_clear() {
+        let err = Config::load_with_env(Some(Path::new("/nonexistent/docket.toml")), HashMap::new()).unwrap_err();
+        assert!(err.to_string().contains("does not exist"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docket.toml");
+        std::fs::write(&file, "[server\n").unwrap();
+        let err = Config::load_with_env(Some(&file), HashMap::new()).unwrap_err();
+        assert!(err.to_string().contains("not valid TOML"), "{err}");
+    }
+
+    #[test]
+    fn weekdays() {
+        let check = |s: &str, want: &str| assert_eq!(Weekdays::parse(s).unwrap().to_string(), want, "{s}");
+        check("mon-fri", "mon,tue,wed,thu,fri");
+        check("Mon,Wed,Fri", "mon,wed,fri");
+        check("sat-sun", "sat,sun");
+        check("fri-mon", "mon,fri,sat,sun");
+        check("daily", "mon,tue,wed,thu,fri,sat,sun");
+        assert!(Weekdays::parse("someday").is_err());
+    }
+}

@@ -1,0 +1,350 @@
+//! Intake: one function from raw bytes + envelope to a stored message, shared by every door (SMTP,
+//! LMTP, the MTA pipe `ingest`, archive `import`). The raw message is committed first; parsing,
+//! threading and the message row follow in a second transaction, so a crash in between loses
+//! nothing (`recover` finishes such deliveries).
+
+pub mod import;
+pub mod pipe;
+pub mod session;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::parse::mime::{self, Flag, ParsedMail};
+use crate::parse::reply;
+use crate::record::{self, Recorded};
+use crate::store::StoreError;
+use crate::store::messages::{NewInbound, NewMessage, RawInsert, Tx};
+use crate::store::spaces::{Member, Space};
+use crate::thread;
+use sha2::{Digest, Sha256};
+
+/// A message as it arrived, before anything is known about it.
+#[derive(Debug, Clone)]
+pub struct InboundMessage {
+    pub raw: Vec<u8>,
+    pub envelope: Envelope,
+    pub source: Source,
+}
+
+/// SMTP envelope (RFC 5321 §2.3.1); empty for pipes and archives.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    pub mail_from: Option<String>,
+    pub rcpt_to: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Smtp,
+    Lmtp,
+    Pipe,
+    Import,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Smtp => "smtp",
+            Source::Lmtp => "lmtp",
+            Source::Pipe => "pipe",
+            Source::Import => "import",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Stored(StoredMessage),
+    /// The same message was stored before; nothing changed.
+    Duplicate {
+        space: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub thread_id: i64,
+    pub space: String,
+    pub flags: Vec<Flag>,
+    /// Items created or changed by its tags, and the warnings about them.
+    pub recorded: Recorded,
+}
+
+/// What storing into one space needs besides the message: the space, its members, the config.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub space: &'a Space,
+    pub members: &'a [Member],
+    pub config: &'a Config,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("empty message: nothing to store")]
+    Empty,
+    #[error("message is {size} bytes, over the limit of {max} (smtp.max_message_bytes)")]
+    TooLarge { size: u64, max: u64 },
+    #[error("no recipient names a space of {domain} (SLUG@{domain}); pass --space SLUG")]
+    NoSpace { domain: String },
+    #[error("no space '{0}' (create it with `docket space add {0}`)")]
+    UnknownSpace(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl IngestError {
+    /// Trying again later may work (the store is down, locked or full).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, IngestError::Store(e) if e.is_temporary())
+    }
+
+    /// sysexits(3) code for the MTA pipe: 65 bad data, 67 unknown recipient, 75 try again later.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            IngestError::Empty | IngestError::TooLarge { .. } => 65,
+            IngestError::NoSpace { .. } | IngestError::UnknownSpace(_) => 67,
+            // A store that cannot take the message now; the MTA keeps it and retries.
+            IngestError::Store(_) => 75,
+        }
+    }
+}
+
+/// Pure preparation: parse, visible text, dedup key and content hash.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub parsed: ParsedMail,
+    pub visible: String,
+    pub dedup_key: String,
+    pub content_hash: String,
+}
+
+pub fn prepare(raw: &[u8]) -> Prepared {
+    let parsed = mime::parse(raw);
+    let visible = reply::visible_text(parsed.text.as_deref(), parsed.html.as_deref()).text;
+    let content_hash = content_hash(raw);
+    let dedup_key = match &parsed.message_id {
+        Some(id) => format!("mid:{id}"),
+        None => format!("hash:{content_hash}"),
+    };
+    Prepared { parsed, visible, dedup_key, content_hash }
+}
+
+/// Accepts one message end to end: checks, raw commit, then parse/thread/store.
+pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Result<Outcome, IngestError> {
+    check_size(app, &msg.raw)?;
+    let prepared = prepare(&msg.raw);
+    let space = resolve_space(app, space, &msg.envelope, &prepared.parsed).await?;
+    let now = app.now().timestamp();
+    let rcpt = serde_json::to_string(&msg.envelope.rcpt_to).unwrap_or_else(|_| "[]".into());
+    let mut tx = app.store.begin().await?;
+    let logged = tx.insert_inbound(&inbound_row(&space, &prepared, &msg, &rcpt, now)).await?;
+    tx.commit().await?; // durable from here on: 250 / exit 0 may be answered
+    let RawInsert::Inserted(inbound_id) = logged else {
+        return Ok(Outcome::Duplicate { space: space.slug });
+    };
+    let stored = process_logged(app, &space, inbound_id, &prepared, now).await?;
+    tracing::debug!(msg.id = stored.id, thread.id = stored.thread_id, "stored");
+    Ok(Outcome::Stored(stored))
+}
+
+/// Threads and stores a delivery whose raw message is already committed. A failure that is not
+/// temporary marks the delivery failed (the raw message stays, `docket check` shows it).
+async fn process_logged(app: &App, space: &Space, inbound_id: i64, prepared: &Prepared, now: i64) -> Result<StoredMessage, IngestError> {
+    let members = app.store.members(space).await?;
+    let target = Target { space, members: &members, config: &app.config };
+    let mut tx = app.store.begin().await?;
+    match store_prepared(&mut tx, &target, inbound_id, prepared, now).await {
+        Ok(stored) => {
+            tx.commit().await?;
+            Ok(stored)
+        }
+        Err(e) => {
+            drop(tx);
+            if !e.is_temporary() {
+                app.store.mark_inbound_failed(inbound_id, &e.to_string()).await?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Finishes deliveries whose raw message was committed but not processed (a crash in between).
+pub async fn recover(app: &App) -> Result<usize, IngestError> {
+    let pending = app.store.unprocessed_inbound().await?;
+    let mut done = 0;
+    for (inbound_id, space_id, raw) in pending {
+        let space = app.store.space_by_id(space_id).await?;
+        match process_logged(app, &space, inbound_id, &prepare(&raw), app.now().timestamp()).await {
+            Ok(_) => done += 1,
+            Err(e) if e.is_temporary() => return Err(e),
+            // Marked failed; the other pending deliveries still get their turn.
+            Err(e) => tracing::warn!(inbound.id = inbound_id, error = %e, "could not process a logged delivery"),
+        }
+    }
+    if done > 0 {
+        tracing::info!(count = done, "recovered logged deliveries");
+    }
+    Ok(done)
+}
+
+pub fn check_size(app: &App, raw: &[u8]) -> Result<(), IngestError> {
+    let max = app.config.smtp.max_message_bytes;
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::Empty);
+    }
+    if raw.len() as u64 > max {
+        return Err(IngestError::TooLarge { size: raw.len() as u64, max });
+    }
+    Ok(())
+}
+
+pub fn inbound_row<'a>(space: &Space, p: &'a Prepared, msg: &'a InboundMessage, rcpt: &'a str, now: i64) -> NewInbound<'a> {
+    NewInbound {
+        space_id: space.id,
+        dedup_key: &p.dedup_key,
+        content_hash: &p.content_hash,
+        raw: &msg.raw,
+        source: msg.source.as_str(),
+        mail_from: msg.envelope.mail_from.as_deref(),
+        rcpt_to: rcpt,
+        received_at: now,
+    }
+}
+
+/// Threads and stores a logged delivery inside `tx`, and marks the delivery stored.
+pub async fn store_prepared(
+    tx: &mut Tx,
+    target: &Target<'_>,
+    inbound_id: i64,
+    p: &Prepared,
+    received_at: i64,
+) -> Result<StoredMessage, StoreError> {
+    let space = target.space;
+    let m = &p.parsed;
+    let base = thread::base_subject(&m.subject);
+    let date_header = m.date.map(|d| d.timestamp());
+    // A Date more than a day ahead of arrival is not believed for ordering (the header stays).
+    let date = date_header.filter(|d| *d > 0 && *d <= received_at + 86_400).unwrap_or(received_at);
+    let subject_key = base.is_reply.then(|| (base.key.as_str(), date - thread::SUBJECT_WINDOW_SECS));
+    let parents = m.parents();
+    let candidates = tx.thread_candidates(space.id, m.message_id.as_deref(), &parents, subject_key).await?;
+    let assignment = thread::assign(&candidates);
+    let thread_id = match assignment.thread {
+        thread::Target::Existing(id) => id,
+        thread::Target::New => tx.create_thread(space.id, &base.display, &base.key, date).await?,
+    };
+    tx.merge_threads(thread_id, &assignment.merge).await?;
+    let flags: Vec<&str> = m.flags.iter().map(|f| f.as_str()).collect();
+    let flags_json = serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into());
+    let id = tx
+        .insert_message(&NewMessage {
+            space_id: space.id,
+            thread_id,
+            inbound_id,
+            message_id: m.message_id.as_deref(),
+            from_addr: m.from.as_ref().map(|f| f.email.as_str()),
+            from_name: m.from.as_ref().and_then(|f| f.name.as_deref()),
+            subject: &m.subject,
+            date,
+            date_header,
+            base: &base,
+            text_body: m.text.as_deref(),
+            html_body: m.html.as_deref(),
+            visible_text: &p.visible,
+            flags: &flags_json,
+            parents: &parents,
+            attachments: &m.attachments,
+        })
+        .await?;
+    let sender = m.from.as_ref().map(|f| f.email.as_str());
+    let member_tz = target.members.iter().find(|mb| Some(mb.email.as_str()) == sender).and_then(|mb| mb.tz.as_deref());
+    let fallback = chrono::DateTime::from_timestamp(received_at, 0).unwrap_or_default();
+    let dates = record::date_context(target.config, member_tz, m.date, fallback);
+    let extraction = record::extract(&p.visible, &m.subject, &dates);
+    let ctx = record::Context { space, members: target.members, thread_id, message_id: id, sender, at: date };
+    let recorded = record::record(tx, &ctx, &extraction).await?;
+    tx.mark_inbound(inbound_id, "stored", None).await?;
+    Ok(StoredMessage { id, thread_id, space: space.slug.clone(), flags: m.flags.clone(), recorded })
+}
+
+/// The space a message is for: the one named, else the first recipient of this server's domain
+/// (envelope, then Delivered-To/X-Original-To, To, Cc) whose local part (before `+`) is a space.
+pub async fn resolve_space(app: &App, named: Option<&str>, envelope: &Envelope, parsed: &ParsedMail) -> Result<Space, IngestError> {
+    if let Some(slug) = named {
+        return app.store.space(slug).await?.ok_or_else(|| IngestError::UnknownSpace(slug.to_string()));
+    }
+    let domain = &app.config.server.domain;
+    let addresses = envelope
+        .rcpt_to
+        .iter()
+        .map(|a| a.to_ascii_lowercase())
+        .chain(parsed.delivered_to.iter().cloned())
+        .chain(parsed.to.iter().chain(&parsed.cc).map(|m| m.email.clone()));
+    for address in addresses {
+        let Some((local, host)) = address.rsplit_once('@') else { continue };
+        if !host.eq_ignore_ascii_case(domain) {
+            continue;
+        }
+        let slug = local.split('+').next().unwrap_or(local);
+        if let Some(space) = app.store.space(slug).await? {
+            return Ok(space);
+        }
+    }
+    Err(IngestError::NoSpace { domain: domain.clone() })
+}
+
+/// SHA-256 over the message without trace headers (which differ per relay hop) and with line
+/// endings normalised, so the same message relayed twice, by pipe or by SMTP, has one hash.
+pub fn content_hash(raw: &[u8]) -> String {
+    const TRACE: &[&str] = &[
+        "received",
+        "return-path",
+        "delivered-to",
+        "x-original-to",
+        "authentication-results",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+        "x-spam-status",
+        "x-spam-score",
+        "x-spam-checker-version",
+    ];
+    let mut hasher = Sha256::new();
+    let mut in_headers = true;
+    let mut skipping = false;
+    for line in raw.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if in_headers {
+            if line.is_empty() {
+                in_headers = false;
+            } else if line[0] == b' ' || line[0] == b'\t' {
+                if skipping {
+                    continue;
+                }
+            } else {
+                let name = line.split(|b| *b == b':').next().unwrap_or(b"");
+                skipping = TRACE.iter().any(|t| name.eq_ignore_ascii_case(t.as_bytes()));
+                if skipping {
+                    continue;
+                }
+            }
+        }
+        hasher.update(line);
+        hasher.update(b"\n");
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_hash_ignores_trace_headers_and_line_endings() {
+        let a = content_hash(b"Received: from a\r\n  by b\r\nFrom: x@y\r\n\r\nbody\r\n");
+        let b = content_hash(b"Received: from c\nReturn-Path: <z@w>\nFrom: x@y\n\nbody\n");
+        assert_eq!(a, b);
+        assert_ne!(a, content_hash(b"From: x@y\n\nother body\n"));
+    }
+}

@@ -1,0 +1,38 @@
+//! docket: email as a team's async channel.
+//!
+//! The inbound pipeline, one stage per module, each taking the previous stage's type:
+//!
+//! ```text
+//!  SMTP / LMTP / pipe / archive
+//!        │  InboundMessage { raw, envelope, source }          ingest/
+//!        ▼
+//!  raw log committed (store::messages::insert_inbound)        ── durable before any reply
+//!        │
+//!        ▼  parse::mime::parse → ParsedMail                   parse/ (pure)
+//!           parse::reply::visible_text → Visible
+//!        │
+//!        ▼  thread::assign(Candidates) → Assignment           thread/ (pure; store looks up)
+//!        │
+//!        ▼  store::messages::insert_message → StoredMessage   store/ (the only sqlx user)
+//!        │
+//!        ▼  record::record(Extraction) → items, links, history  record.rs (tags → rows)
+//!        │
+//!        ▼  read side: store::read, store::items              CLI (src/main.rs, src/cli/)
+//!
+//!  scheduler: tick::tick(now) applies notify::* planners (pure: what is due at `now`)
+//! ```
+//!
+//! `app::App` carries the validated `config::Config`, the `store::Store` and the `clock::Clock`.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod ingest;
+pub mod notify;
+pub mod parse;
+pub mod record;
+pub mod space;
+pub mod store;
+pub mod thread;
+pub mod tick;

@@ -1,0 +1,48 @@
+//! One run of the scheduler at a given time (`docket tick --now T`, and `serve` on a timer): applies
+//! what the pure planners in `notify` say is due. Running it twice at the same time changes nothing.
+
+use crate::app::App;
+use crate::notify::proposals::{self, OpenProposal, Outcome};
+use crate::store::StoreError;
+use crate::store::items::{ItemKind, Origin};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// `P-n → D-m` for each adopted proposal.
+    pub adopted: Vec<(String, String)>,
+    pub blocked: Vec<String>,
+}
+
+pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
+    let mut report = TickReport::default();
+    let closing = app.store.proposals_closing(now.timestamp()).await?;
+    let open: Vec<OpenProposal> = closing.iter().map(|(p, n)| OpenProposal { id: p.id, closes_at: p.closes_at, objections: *n }).collect();
+    for outcome in proposals::due(&open, now.timestamp()) {
+        let mut tx = app.store.begin().await?;
+        match outcome {
+            Outcome::Adopt(id) => {
+                let Some(p) = tx.proposal(id).await?.filter(|p| p.status == "open") else { continue };
+                let at = p.closes_at.unwrap_or(now.timestamp());
+                let origin = Origin {
+                    space_id: p.space_id,
+                    thread_id: p.thread_id,
+                    message_id: p.message_id,
+                    author: p.author.as_deref(),
+                    at,
+                    goal_id: p.goal_id,
+                };
+                let decision = tx.insert_decision(&origin, &p.text, "proposal", Some(id)).await?;
+                tx.link((ItemKind::Proposal, id), (ItemKind::Decision, decision)).await?;
+                tx.close_proposal(id, "adopted", Some(decision), at).await?;
+                report.adopted.push((ItemKind::Proposal.label(id), ItemKind::Decision.label(decision)));
+            }
+            Outcome::Block(id) => {
+                tx.close_proposal(id, "blocked", None, now.timestamp()).await?;
+                report.blocked.push(ItemKind::Proposal.label(id));
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,222 @@
+//! The `docket` binary as users and MTAs run it: exit codes, error lines, and the SPEC §5 JSON shapes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use support::Mail;
+
+fn docket(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    docket_env(dir, args, stdin, &[])
+}
+
+fn docket_env(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docket"));
+    cmd.current_dir(dir).args(args).env_remove("DOCKET_CONFIG").env("DOCKET__SERVER__DATA_DIR", dir.join("data"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.unwrap_or_default()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn ingest_speaks_sysexits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&docket(d, &["space", "add", "eng"], None)), 0);
+    let mail = Mail::new("p1@x", "Pipe").raw();
+    let first = docket(d, &["ingest", "--space", "eng"], Some(&mail));
+    assert_eq!(code(&first), 0, "{}", text(&first));
+    assert!(text(&first).contains("stored message"));
+    let again = docket(d, &["ingest", "--space", "eng"], Some(&mail));
+    assert_eq!(code(&again), 0);
+    assert!(text(&again).contains("already stored"));
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng"], Some(b""))), 65);
+    let unknown = docket(d, &["ingest", "--space", "ghost"], Some(&mail));
+    assert_eq!(code(&unknown), 67);
+    assert!(text(&unknown).contains("docket space add ghost"), "{}", text(&unknown));
+    // No --space: the recipient decides. team@docket.test is not a space here.
+    assert_eq!(code(&docket_env(d, &["ingest"], Some(&mail), &[("DOCKET__SERVER__DOMAIN", "docket.test")])), 67);
+    let routed = Mail::new("p2@x", "Routed").raw();
+    let ok = docket_env(d, &["ingest", "--recipient", "eng+abc@docket.test"], Some(&routed), &[("DOCKET__SERVER__DOMAIN", "docket.test")]);
+    assert_eq!(code(&ok), 0, "{}", text(&ok));
+}
+
+#[test]
+fn ingest_into_an_unusable_data_dir_is_a_temporary_failure_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"").unwrap();
+    let mail = Mail::new("p@x", "x").raw();
+    for data_dir in [blocker.join("data"), Path::new("/proc/docket-test").to_path_buf()] {
+        let o =
+            docket_env(dir.path(), &["ingest", "--space", "eng"], Some(&mail), &[("DOCKET__SERVER__DATA_DIR", data_dir.to_str().unwrap())]);
+        assert_eq!(code(&o), 75, "{}", text(&o));
+        assert!(text(&o).contains("cannot use data directory"), "{}", text(&o));
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing half-written");
+}
+
+#[test]
+fn bad_configuration_lists_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("docket.toml"), "[server]\ntimezone = \"Nowhere/City\"\nport = 25\n[digest]\ndays = \"someday\"\n")
+        .unwrap();
+    let o = docket(dir.path(), &["check"], None);
+    assert_ne!(code(&o), 0);
+    let t = text(&o);
+    for key in ["server.timezone", "server.port", "digest.days"] {
+        assert!(t.contains(key), "{key} not named in: {t}");
+    }
+    let o = docket(dir.path(), &["--config", "/nonexistent.toml", "threads"], None);
+    assert!(text(&o).contains("does not exist"), "{}", text(&o));
+}
+
+#[test]
+fn member_settings_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    docket(d, &["space", "add", "eng"], None);
+    let o = docket(d, &["member", "add", "bob@x.org", "--space", "eng", "--tz", "Mars/Olympus", "--delivery", "often"], None);
+    assert_ne!(code(&o), 0);
+    assert!(text(&o).contains("Mars/Olympus") && text(&o).contains("often"), "{}", text(&o));
+    let o = docket(
+        d,
+        &["member", "add", "bob@x.org", "--space", "eng", "--tz", "America/Los_Angeles", "--digest-days", "mon,thu", "--json"],
+        None,
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (m["handle"].as_str(), m["tz"].as_str(), m["digest_days"].as_str()),
+        (Some("bob"), Some("America/Los_Angeles"), Some("mon,thu"))
+    );
+    let o = docket(d, &["member", "set", "bob@x.org", "--space", "eng", "--delivery", "mentions"], None);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let list: serde_json::Value = serde_json::from_slice(&docket(d, &["member", "list", "--space", "eng", "--json"], None).stdout).unwrap();
+    assert_eq!(list[0]["delivery"], "mentions");
+    assert_eq!(code(&docket(d, &["member", "remove", "bob@x.org", "--space", "eng"], None)), 0);
+    assert_ne!(code(&docket(d, &["member", "remove", "bob@x.org", "--space", "eng"], None)), 0);
+}
+
+#[test]
+fn demo_then_threads_and_thread_in_the_spec_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = docket(d, &["demo"], None);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let threads: serde_json::Value = serde_json::from_slice(&docket(d, &["threads", "--json"], None).stdout).unwrap();
+    let threads = threads.as_array().unwrap();
+    assert_eq!(threads.len(), 2);
+    let spec_thread = [
+        "decisions",
+        "id",
+        "last_activity_at",
+        "message_count",
+        "participants",
+        "rounds",
+        "space",
+        "started_at",
+        "status",
+        "subject",
+        "tasks",
+    ];
+    assert_eq!(keys(&threads[0]), spec_thread);
+    let id = threads.iter().find(|t| t["message_count"] == 4).unwrap()["id"].as_i64().unwrap().to_string();
+    let thread: serde_json::Value = serde_json::from_slice(&docket(d, &["thread", &id, "--json"], None).stdout).unwrap();
+    let mut with_messages: Vec<&str> = spec_thread.to_vec();
+    with_messages.push("messages");
+    with_messages.sort();
+    assert_eq!(keys(&thread), with_messages);
+    assert_eq!(keys(&thread["messages"][0]), ["attachments", "date", "from", "id", "message_id", "subject", "visible_text"]);
+    assert_eq!(thread["messages"][0]["message_id"], "launch-1@demo.example");
+    assert!(thread["started_at"].as_str().unwrap().ends_with('Z'));
+    let human = text(&docket(d, &["thread", &id], None));
+    assert!(human.contains("Launch date for the v2 beta") && human.contains("Carol"), "{human}");
+    assert_eq!(code(&docket(d, &["thread", "9999"], None)), 1);
+    let limited: serde_json::Value = serde_json::from_slice(&docket(d, &["threads", "--limit", "1", "--json"], None).stdout).unwrap();
+    assert_eq!(limited.as_array().unwrap().len(), 1);
+    let check = docket(d, &["check", "--json"], None);
+    assert_eq!(code(&check), 0, "{}", text(&check));
+}
+
+#[test]
+fn parse_tasks_decisions_proposals_and_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    docket(d, &["space", "add", "eng"], None);
+    docket(d, &["member", "add", "alice@example.org", "--space", "eng", "--tz", "Europe/Berlin"], None);
+    docket(d, &["member", "add", "bob@example.org", "--space", "eng", "--handle", "bob"], None);
+    let mail = Mail::new("t1@x", "Plan")
+        .from("Alice <alice@example.org>")
+        .body("#decision Ship it.\n#action Write docs @bob due friday\n#action Ping @zed\n#propose Rename the repo by 2026-11-25\n")
+        .raw();
+    // parse: nothing stored; --space checks handles.
+    let o = docket(d, &["parse", "--json", "--space", "eng"], Some(&mail));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(keys(&p), ["date", "from", "items", "message_id", "subject", "visible_text", "warnings"]);
+    let item_keys = ["closes_at", "due", "due_text", "goal", "kind", "owner", "refs", "target", "text", "verb", "watchers"];
+    assert_eq!(keys(&p["items"][0]), item_keys);
+    assert_eq!(p["items"][1]["due"], "2026-11-27T16:00:00Z", "friday 17:00 in Berlin (member zone)");
+    assert!(p["warnings"].to_string().contains("@zed is not a member"), "{}", p["warnings"]);
+    let tz = docket(d, &["parse", "--json", "--tz", "Asia/Tokyo"], Some(&mail));
+    let p: serde_json::Value = serde_json::from_slice(&tz.stdout).unwrap();
+    assert_eq!(p["items"][1]["due"], "2026-11-27T08:00:00Z", "--tz wins");
+    assert_eq!(code(&docket(d, &["parse", "--tz", "Mars/Base"], Some(&mail))), 1);
+    let tasks: serde_json::Value = serde_json::from_slice(&docket(d, &["tasks", "--json"], None).stdout).unwrap();
+    assert_eq!(tasks.as_array().unwrap().len(), 0, "parse stored nothing");
+
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng"], Some(&mail))), 0);
+    let tasks: serde_json::Value =
+        serde_json::from_slice(&docket(d, &["tasks", "--json", "--owner", "bob@example.org"], None).stdout).unwrap();
+    let spec_task = [
+        "created_at",
+        "created_by",
+        "decision",
+        "done_at",
+        "due",
+        "goal",
+        "id",
+        "message_id",
+        "owner",
+        "space",
+        "status",
+        "thread_id",
+        "title",
+        "watchers",
+    ];
+    assert_eq!(keys(&tasks[0]), spec_task);
+    assert_eq!(tasks.as_array().unwrap().len(), 1);
+    let decisions: serde_json::Value = serde_json::from_slice(&docket(d, &["decisions", "--json"], None).stdout).unwrap();
+    let spec_decision = ["author", "decided_at", "goal", "id", "message_id", "source", "space", "tasks", "text", "thread_id"];
+    assert_eq!(keys(&decisions[0]), spec_decision);
+    assert_eq!(decisions[0]["tasks"], serde_json::json!(["T-1", "T-2"]));
+    let proposals: serde_json::Value = serde_json::from_slice(&docket(d, &["proposals", "--json"], None).stdout).unwrap();
+    assert_eq!(keys(&proposals[0]), ["closes_at", "decision", "id", "objections", "status", "text"]);
+    assert_eq!(code(&docket(d, &["tasks", "--status", "maybe"], None)), 1);
+
+    let o = docket(d, &["tick", "--now", "2026-11-26T00:00:00Z", "--json"], None);
+    let tick: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(tick["adopted"][0], serde_json::json!({"proposal": "P-1", "decision": "D-2"}), "{}", text(&o));
+    assert_eq!(code(&docket(d, &["tick", "--now", "tomorrow"], None)), 1);
+    assert_eq!(code(&docket(d, &["tasks", "--overdue"], None)), 0);
+}

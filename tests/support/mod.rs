@@ -1,0 +1,177 @@
+//! Shared test scaffolding: an `App` per backend (SQLite in a temp dir always; PostgreSQL in a fresh
+//! schema when `DATABASE_URL` points at one), a fake clock, message builders and the golden runner.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod golden;
+
+use chrono::{DateTime, TimeZone, Utc};
+use docket::app::App;
+use docket::clock::FakeClock;
+use docket::config::Config;
+use docket::ingest::{self, Envelope, InboundMessage, Outcome, Source};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct TestApp {
+    pub app: App,
+    pub clock: Arc<FakeClock>,
+    pub backend: &'static str,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
+}
+
+/// One app per available backend, each on an empty database.
+pub async fn backends() -> Vec<TestApp> {
+    let mut out = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        out.push(pg);
+    }
+    out
+}
+
+pub async fn sqlite() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::defaults_in(dir.path()).unwrap();
+    open(config, dir, "sqlite").await
+}
+
+/// A fresh schema in the database `DATABASE_URL` names, or none when it is not PostgreSQL.
+pub async fn postgres() -> Option<TestApp> {
+    let url = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))?;
+    static N: AtomicU64 = AtomicU64::new(0);
+    let schema = format!("t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("DATABASE_URL is set but PostgreSQL is not reachable");
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let env = HashMap::from([
+        ("DOCKET__SERVER__DATA_DIR".to_string(), dir.path().display().to_string()),
+        ("DOCKET__DATABASE__URL".to_string(), scoped),
+    ]);
+    let config = Config::load_with_env(None, env).unwrap();
+    Some(open(config, dir, "postgres").await)
+}
+
+async fn open(config: Config, dir: tempfile::TempDir, backend: &'static str) -> TestApp {
+    let clock = Arc::new(FakeClock::new(t0()));
+    let app = App::open_with_clock(config, clock.clone()).await.unwrap();
+    TestApp { app, clock, backend, dir }
+}
+
+impl TestApp {
+    /// Creates a space (and returns its slug).
+    pub async fn space(&self, slug: &str) -> String {
+        self.app.store.add_space(slug, slug, t0().timestamp()).await.unwrap();
+        slug.to_string()
+    }
+
+    pub async fn ingest(&self, raw: &[u8], space: &str) -> Outcome {
+        self.try_ingest(raw, space).await.unwrap_or_else(|e| panic!("[{}] ingest failed: {e}", self.backend))
+    }
+
+    pub async fn try_ingest(&self, raw: &[u8], space: &str) -> Result<Outcome, ingest::IngestError> {
+        let msg = InboundMessage { raw: raw.to_vec(), envelope: Envelope::default(), source: Source::Pipe };
+        ingest::accept(&self.app, msg, Some(space)).await
+    }
+
+    /// Thread id of a stored message (panics on a duplicate).
+    pub async fn thread_of(&self, raw: &[u8], space: &str) -> i64 {
+        match self.ingest(raw, space).await {
+            Outcome::Stored(m) => m.thread_id,
+            other => panic!("[{}] expected a stored message, got {other:?}", self.backend),
+        }
+    }
+}
+
+/// A small RFC 5322 message.
+pub struct Mail {
+    pub from: String,
+    pub subject: String,
+    pub id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub date: String,
+    pub body: String,
+    pub extra: Vec<String>,
+}
+
+impl Mail {
+    pub fn new(id: &str, subject: &str) -> Self {
+        Mail {
+            from: "Alice <alice@example.org>".into(),
+            subject: subject.into(),
+            id: Some(id.into()),
+            in_reply_to: None,
+            references: Vec::new(),
+            date: "Tue, 24 Nov 2026 08:00:00 +0000".into(),
+            body: "Hello team.\n".into(),
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn reply_to(mut self, parent: &str) -> Self {
+        self.in_reply_to = Some(parent.into());
+        self.references.push(parent.into());
+        self
+    }
+
+    pub fn refs(mut self, refs: &[&str]) -> Self {
+        self.references = refs.iter().map(|s| s.to_string()).collect();
+        self.in_reply_to = refs.last().map(|s| s.to_string());
+        self
+    }
+
+    pub fn from(mut self, from: &str) -> Self {
+        self.from = from.into();
+        self
+    }
+
+    pub fn date(mut self, date: &str) -> Self {
+        self.date = date.into();
+        self
+    }
+
+    pub fn body(mut self, body: &str) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(mut self, line: &str) -> Self {
+        self.extra.push(line.into());
+        self
+    }
+
+    pub fn no_id(mut self) -> Self {
+        self.id = None;
+        self
+    }
+
+    pub fn raw(&self) -> Vec<u8> {
+        let mut s = format!("From: {}\r\nTo: team@docket.test\r\nSubject: {}\r\nDate: {}\r\n", self.from, self.subject, self.date);
+        if let Some(id) = &self.id {
+            s.push_str(&format!("Message-ID: <{id}>\r\n"));
+        }
+        if let Some(p) = &self.in_reply_to {
+            s.push_str(&format!("In-Reply-To: <{p}>\r\n"));
+        }
+        if !self.references.is_empty() {
+            let refs: Vec<String> = self.references.iter().map(|r| format!("<{r}>")).collect();
+            s.push_str(&format!("References: {}\r\n", refs.join(" ")));
+        }
+        for h in &self.extra {
+            s.push_str(h);
+            s.push_str("\r\n");
+        }
+        s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+        s.push_str(&self.body.replace('\n', "\r\n"));
+        s.into_bytes()
+    }
+}
