@@ -4,7 +4,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,51 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
+    pub secret: Secret,
+}
+
+/// Key material; never printed.
+#[derive(Clone)]
+pub struct Secret(Arc<[u8]>);
+
+impl Secret {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The configured secret, else the one in `dir/secret`, created (mode 0600) when missing.
+    fn load(config: &Config, dir: &Path) -> std::io::Result<Secret> {
+        if let Some(s) = &config.security.secret {
+            return Ok(Secret(s.as_bytes().into()));
+        }
+        let path = dir.join("secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if !s.trim().is_empty() => return Ok(Secret(s.trim().as_bytes().into())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(std::io::Error::other)?;
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = dir.join("secret.tmp");
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            f.write_all(hex.as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        Ok(Secret(hex.as_bytes().into()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 impl App {
@@ -45,8 +90,9 @@ impl App {
         std::fs::write(&probe, b"ok")
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(|source| AppError::DataDir { path: dir.clone(), source })?;
+        let secret = Secret::load(&config, dir).map_err(|source| AppError::DataDir { path: dir.join("secret"), source })?;
         let store = Store::open(&config.database.url).await?;
-        Ok(App { config: Arc::new(config), store, clock })
+        Ok(App { config: Arc::new(config), store, clock, secret })
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -32,6 +32,7 @@ pub mod ingest;
 pub mod notify;
 pub mod parse;
 pub mod record;
+pub mod serve;
 pub mod space;
 pub mod store;
 pub mod thread;

@@ -5,6 +5,7 @@ mod admin;
 mod items;
 mod mail;
 mod read;
+mod serve;
 mod spaces;
 
 use anyhow::Context;
@@ -30,6 +31,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the SMTP (and LMTP) server and the scheduler until SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Messages held back by the sender policy: list, show, release.
+    #[command(subcommand)]
+    Quarantine(serve::QuarantineCmd),
     /// Manage spaces (teams or projects with a list address).
     #[command(subcommand)]
     Space(spaces::SpaceCmd),
@@ -82,6 +88,8 @@ pub type CliResult = Result<ExitCode, Failure>;
 pub async fn run(cli: Cli) -> CliResult {
     let config = Config::load(cli.config.as_deref()).map_err(|e| Failure { error: e.into(), code: 78 })?;
     match cli.command {
+        Command::Serve(args) => serve::serve(open(config).await?, args).await,
+        Command::Quarantine(cmd) => serve::quarantine(&open(config).await?, cmd).await,
         Command::Space(cmd) => spaces::space(&open(config).await?, cmd).await,
         Command::Member(cmd) => spaces::member(&open(config).await?, cmd).await,
         Command::Ingest(args) => mail::ingest(config, args).await,

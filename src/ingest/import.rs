@@ -215,7 +215,7 @@ async fn write_items(
                     }
                 };
                 let target = Target { space: &space, members, config: &app.config };
-                store_prepared(&mut tx, &target, inbound_id, &item.prepared, now).await?;
+                store_prepared(&mut tx, &target, inbound_id, &item.prepared, None, now).await?;
                 stored += 1;
             }
         }

@@ -3,9 +3,15 @@
 //! threading and the message row follow in a second transaction, so a crash in between loses
 //! nothing (`recover` finishes such deliveries).
 
+pub mod address;
 pub mod import;
+pub mod intake;
+pub mod lmtp;
 pub mod pipe;
+pub mod policy;
 pub mod session;
+pub mod smtp;
+pub mod token;
 
 use crate::app::App;
 use crate::config::Config;
@@ -143,21 +149,35 @@ pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Resu
     let RawInsert::Inserted(inbound_id) = logged else {
         return Ok(Outcome::Duplicate { space: space.slug });
     };
-    let stored = process_logged(app, &space, inbound_id, &prepared, now).await?;
+    let Some(stored) = process_logged(app, &space, inbound_id, &prepared, &msg.envelope.rcpt_to, now).await? else {
+        return Ok(Outcome::Duplicate { space: space.slug });
+    };
     tracing::debug!(msg.id = stored.id, thread.id = stored.thread_id, "stored");
     Ok(Outcome::Stored(stored))
 }
 
-/// Threads and stores a delivery whose raw message is already committed. A failure that is not
-/// temporary marks the delivery failed (the raw message stays, `docket check` shows it).
-async fn process_logged(app: &App, space: &Space, inbound_id: i64, prepared: &Prepared, now: i64) -> Result<StoredMessage, IngestError> {
+/// Threads and stores a delivery whose raw message is already committed; None when it was
+/// processed already. A failure that is not temporary marks the delivery failed (the raw message
+/// stays, `docket check` shows it).
+pub async fn process_logged(
+    app: &App,
+    space: &Space,
+    inbound_id: i64,
+    prepared: &Prepared,
+    rcpt_to: &[String],
+    now: i64,
+) -> Result<Option<StoredMessage>, IngestError> {
     let members = app.store.members(space).await?;
     let target = Target { space, members: &members, config: &app.config };
+    let token = reply_slot(app, space, rcpt_to).map(|slot| slot.thread_id);
     let mut tx = app.store.begin().await?;
-    match store_prepared(&mut tx, &target, inbound_id, prepared, now).await {
+    if !tx.claim_inbound(inbound_id).await? {
+        return Ok(None);
+    }
+    match store_prepared(&mut tx, &target, inbound_id, prepared, token, now).await {
         Ok(stored) => {
             tx.commit().await?;
-            Ok(stored)
+            Ok(Some(stored))
         }
         Err(e) => {
             drop(tx);
@@ -173,10 +193,12 @@ async fn process_logged(app: &App, space: &Space, inbound_id: i64, prepared: &Pr
 pub async fn recover(app: &App) -> Result<usize, IngestError> {
     let pending = app.store.unprocessed_inbound().await?;
     let mut done = 0;
-    for (inbound_id, space_id, raw) in pending {
+    for (inbound_id, space_id, raw, rcpt_to) in pending {
         let space = app.store.space_by_id(space_id).await?;
-        match process_logged(app, &space, inbound_id, &prepare(&raw), app.now().timestamp()).await {
-            Ok(_) => done += 1,
+        let rcpt_to: Vec<String> = serde_json::from_str(&rcpt_to).unwrap_or_default();
+        match process_logged(app, &space, inbound_id, &prepare(&raw), &rcpt_to, app.now().timestamp()).await {
+            Ok(Some(_)) => done += 1,
+            Ok(None) => {}
             Err(e) if e.is_temporary() => return Err(e),
             // Marked failed; the other pending deliveries still get their turn.
             Err(e) => tracing::warn!(inbound.id = inbound_id, error = %e, "could not process a logged delivery"),
@@ -212,12 +234,22 @@ pub fn inbound_row<'a>(space: &Space, p: &'a Prepared, msg: &'a InboundMessage, 
     }
 }
 
-/// Threads and stores a logged delivery inside `tx`, and marks the delivery stored.
+/// The reply slot named by a verified `SPACE+TOKEN@DOMAIN` recipient of `space`, if any.
+pub fn reply_slot(app: &App, space: &Space, rcpt_to: &[String]) -> Option<token::ReplySlot> {
+    rcpt_to.iter().find_map(|r| match address::classify(r, &app.config.server.domain) {
+        address::Recipient::Reply { slug, token } if slug == space.slug => token::verify(app.secret.bytes(), &token),
+        _ => None,
+    })
+}
+
+/// Threads and stores a logged delivery inside `tx`, and marks the delivery stored. `token_thread`
+/// is the thread a verified reply token names; it wins over headers when it is a thread of the space.
 pub async fn store_prepared(
     tx: &mut Tx,
     target: &Target<'_>,
     inbound_id: i64,
     p: &Prepared,
+    token_thread: Option<i64>,
     received_at: i64,
 ) -> Result<StoredMessage, StoreError> {
     let space = target.space;
@@ -228,7 +260,7 @@ pub async fn store_prepared(
     let date = date_header.filter(|d| *d > 0 && *d <= received_at + 86_400).unwrap_or(received_at);
     let subject_key = base.is_reply.then(|| (base.key.as_str(), date - thread::SUBJECT_WINDOW_SECS));
     let parents = m.parents();
-    let candidates = tx.thread_candidates(space.id, m.message_id.as_deref(), &parents, subject_key).await?;
+    let candidates = tx.thread_candidates(space.id, m.message_id.as_deref(), &parents, subject_key, token_thread).await?;
     let assignment = thread::assign(&candidates);
     let thread_id = match assignment.thread {
         thread::Target::Existing(id) => id,

@@ -220,6 +220,12 @@ impl Session {
         }
     }
 
+    /// Whether a mail transaction is under way (MAIL given, or DATA being received): a server
+    /// that is shutting down lets it finish and closes idle sessions at once.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some() || matches!(self.phase, Phase::Data { .. } | Phase::DataTooBig { .. } | Phase::Waiting(_))
+    }
+
     /// The 220 banner, written by the caller before anything else (RFC 5321 §4.2, RFC 2033 §4).
     pub fn greeting(&self) -> Reply {
         let kind = if self.cfg.lmtp { "LMTP" } else { "ESMTP" };

@@ -68,8 +68,10 @@ impl Store {
 
     /// Logged deliveries that were not processed (the process stopped between the raw commit and
     /// the message commit), oldest first.
-    pub async fn unprocessed_inbound(&self) -> Result<Vec<(i64, i64, Vec<u8>)>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, space_id, raw FROM inbound WHERE state = 'received' ORDER BY id").fetch_all(&self.pool).await?)
+    pub async fn unprocessed_inbound(&self) -> Result<Vec<(i64, i64, Vec<u8>, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, space_id, raw, rcpt_to FROM inbound WHERE state = 'received' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Records that processing a logged delivery failed; the raw message stays.
@@ -145,9 +147,19 @@ impl Tx {
         message_id: Option<&str>,
         parents: &[String],
         subject_key: Option<(&str, i64)>,
+        token_thread: Option<i64>,
     ) -> Result<Candidates, StoreError> {
         let parents = &parents[..parents.len().min(MAX_REFS)];
         let mut c = Candidates::default();
+        if let Some(thread) = token_thread {
+            // A verified token still only counts for a live thread of this space.
+            let hit: Option<(i64,)> = sqlx::query_as("SELECT id FROM threads WHERE id = $1 AND space_id = $2")
+                .bind(thread)
+                .bind(space_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            c.by_token = hit.map(|(t,)| t);
+        }
         if !parents.is_empty() {
             let known: Vec<(String, i64)> =
                 self.by_ids("SELECT message_id, thread_id FROM messages WHERE space_id = $1 AND message_id IN", space_id, parents).await?;

@@ -107,6 +107,11 @@ impl Store {
         Ok(sqlx::query_as(&sql).bind(space_id).bind(email).fetch_optional(&self.pool).await?)
     }
 
+    pub async fn member_by_id(&self, space_id: i64, id: i64) -> Result<Option<Member>, StoreError> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE space_id = $1 AND id = $2");
+        Ok(sqlx::query_as(&sql).bind(space_id).bind(id).fetch_optional(&self.pool).await?)
+    }
+
     /// Applies the settings that are given; the rest stay as they are.
     pub async fn set_member(&self, space: &Space, email: &str, s: &MemberSettings) -> Result<Member, StoreError> {
         let current = self.member(space.id, email).await?.ok_or_else(|| not_member(space, email))?;

@@ -1,0 +1,403 @@
+//! Admission for the network doors (SMTP and LMTP): recipients are checked at RCPT, the sender
+//! policy at the end of DATA, and the raw message is committed before the 250 — in group commits,
+//! so concurrent sessions share one fsync. Threading and recording follow in one background
+//! worker, batched the same way; a crash in between is finished by `ingest::recover`.
+
+use super::address::{self, Recipient};
+use super::policy::{self, Facts, Reason, Verdict};
+use super::session::Reply;
+use super::{Prepared, Source, StoredMessage, Target, prepare, reply_slot, store_prepared, token};
+use crate::app::App;
+use crate::store::StoreError;
+use crate::store::messages::{NewInbound, RawInsert};
+use crate::store::spaces::{Member, Space};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Most deliveries written in one transaction.
+const MAX_BATCH: usize = 128;
+/// Pause before retrying when the database refuses temporarily.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Where an accepted recipient leads.
+#[derive(Debug, Clone)]
+pub enum Rcpt {
+    /// A space, and for `SPACE+TOKEN@` the member the token was issued to.
+    Space {
+        space: Space,
+        token_member: Option<String>,
+    },
+    Commands,
+}
+
+/// The admission desk shared by every connection. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    app: App,
+    commits: mpsc::Sender<Job>,
+    logged: mpsc::UnboundedSender<Logged>,
+}
+
+/// The committer and processor tasks; they end once every `Intake` clone is dropped and their
+/// queues are empty.
+#[derive(Debug)]
+pub struct Workers {
+    committer: JoinHandle<()>,
+    processor: JoinHandle<()>,
+}
+
+impl Workers {
+    /// Waits until everything handed to the intake is committed and processed.
+    pub async fn flush(self) {
+        let _ = self.committer.await;
+        let _ = self.processor.await;
+    }
+}
+
+/// One message's writes, committed together.
+#[derive(Debug)]
+struct Job {
+    raw: Vec<u8>,
+    dedup_key: String,
+    content_hash: String,
+    mail_from: Option<String>,
+    source: Source,
+    received_at: i64,
+    rows: Vec<Row>,
+    commands: bool,
+    done: oneshot::Sender<Result<Vec<RawInsert>, StoreError>>,
+}
+
+/// The delivery into one space.
+#[derive(Debug)]
+struct Row {
+    space: Space,
+    rcpt_to: Vec<String>,
+    quarantine: Option<Reason>,
+    /// Who is owed a notice when quarantined (a human sender).
+    notify: Option<String>,
+}
+
+/// A committed delivery waiting to be threaded and recorded.
+#[derive(Debug)]
+struct Logged {
+    inbound_id: i64,
+    space: Space,
+    prepared: Arc<Prepared>,
+    rcpt_to: Vec<String>,
+}
+
+impl Intake {
+    pub fn start(app: App) -> (Intake, Workers) {
+        let (commits, commit_rx) = mpsc::channel(1024);
+        let (logged, logged_rx) = mpsc::unbounded_channel();
+        let committer = tokio::spawn(committer(app.clone(), commit_rx));
+        let processor = tokio::spawn(processor(app.clone(), logged_rx));
+        (Intake { app, commits, logged }, Workers { committer, processor })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// MAIL FROM: the per-sender rate limit (`security.per_sender_per_hour`). The null sender is
+    /// not limited here (bounces are quarantined, and refusing them only makes them come back).
+    pub async fn check_sender(&self, mail_from: &str) -> Result<(), Reply> {
+        if mail_from.is_empty() {
+            return Ok(());
+        }
+        let since = self.app.now().timestamp() - 3600;
+        let sent = self.app.store.deliveries_from_since(&mail_from.to_ascii_lowercase(), since).await.map_err(|e| store_down(&e))?;
+        let limit = self.app.config.security.per_sender_per_hour;
+        if u64::try_from(sent).unwrap_or(0) >= limit {
+            return Err(Reply::new(
+                450,
+                (4, 7, 1),
+                format!("{mail_from} sent {sent} messages in the last hour (limit {limit}); try again later"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// RCPT TO: what the address is, with a precise refusal for anything we do not serve.
+    pub async fn check_recipient(&self, rcpt: &str) -> Result<Rcpt, Reply> {
+        let domain = &self.app.config.server.domain;
+        let space = |slug: &str| {
+            let store = &self.app.store;
+            let slug = slug.to_string();
+            async move { store.space(&slug).await.map_err(|e| store_down(&e)) }
+        };
+        match address::classify(rcpt, domain) {
+            Recipient::Foreign => Err(Reply::new(550, (5, 7, 1), format!("relaying denied: this server only takes mail for {domain}"))),
+            Recipient::Unknown => Err(no_such(rcpt)),
+            Recipient::Commands => Ok(Rcpt::Commands),
+            Recipient::Space { slug } => match space(&slug).await? {
+                Some(space) => Ok(Rcpt::Space { space, token_member: None }),
+                None => Err(no_such(rcpt)),
+            },
+            Recipient::Reply { slug, token } => {
+                let Some(space) = space(&slug).await? else { return Err(no_such(rcpt)) };
+                let bad = || {
+                    Reply::new(550, (5, 7, 1), format!("{rcpt}: this reply address is not valid (it was altered or is not from {domain})"))
+                };
+                let slot = token::verify(self.app.secret.bytes(), &token).ok_or_else(bad)?;
+                let member = self.app.store.member_by_id(space.id, slot.member_id).await.map_err(|e| store_down(&e))?.ok_or_else(bad)?;
+                Ok(Rcpt::Space { space, token_member: Some(member.email) })
+            }
+        }
+    }
+
+    /// End of DATA: one reply per recipient, in order (LMTP needs them all; SMTP sends the first
+    /// that is not a success, else a success). 2xx only once the raw message is committed.
+    pub async fn deliver(&self, mail_from: &str, rcpts: &[(String, Rcpt)], raw: Vec<u8>, source: Source) -> Vec<Reply> {
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return vec![Reply::new(554, (5, 6, 0), "empty message: nothing to store"); rcpts.len()];
+        }
+        let prepared = Arc::new(prepare(&raw));
+        let per_recipient = source == Source::Lmtp;
+        let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(rcpts.len());
+        for (_, rcpt) in rcpts {
+            let Rcpt::Space { space, token_member } = rcpt else {
+                verdicts.push(None);
+                continue;
+            };
+            let members = match self.app.store.members(space).await {
+                Ok(m) => m,
+                Err(e) => return vec![store_down(&e); rcpts.len()],
+            };
+            verdicts.push(Some(self.verdict(mail_from, &prepared, &members, token_member.as_deref())));
+        }
+        // One SMTP reply covers every recipient: when some spaces take the message, a space that
+        // would refuse it quarantines it instead, so nothing is dropped behind a 250.
+        if !per_recipient && verdicts.iter().any(|v| !matches!(v, Some(Verdict::Reject(_)))) {
+            for v in verdicts.iter_mut() {
+                if let Some(Verdict::Reject(reason)) = v {
+                    *v = Some(Verdict::Quarantine(reason.clone()));
+                }
+            }
+        }
+        let now = self.app.now().timestamp();
+        let mut rows: Vec<Row> = Vec::new();
+        let mut commands = false;
+        for ((address, rcpt), verdict) in rcpts.iter().zip(&verdicts) {
+            match (rcpt, verdict) {
+                (Rcpt::Commands, _) => commands = true,
+                (Rcpt::Space { space, .. }, Some(v @ (Verdict::Accept | Verdict::Quarantine(_)))) => {
+                    // Two recipients of one space (SPACE@ and SPACE+TOKEN@) are one delivery.
+                    if let Some(row) = rows.iter_mut().find(|r| r.space.id == space.id) {
+                        row.rcpt_to.push(address.clone());
+                        continue;
+                    }
+                    let quarantine = match v {
+                        Verdict::Quarantine(r) => Some(r.clone()),
+                        _ => None,
+                    };
+                    let notify = quarantine
+                        .as_ref()
+                        .filter(|r| r.notify_sender())
+                        .and(prepared.parsed.from.as_ref())
+                        .map(|f| f.email.to_ascii_lowercase());
+                    rows.push(Row { space: space.clone(), rcpt_to: vec![address.clone()], quarantine, notify });
+                }
+                (Rcpt::Space { .. }, _) => {}
+            }
+        }
+        // What follows the commit: accepted deliveries go on to threading.
+        let follow: Vec<(Space, Vec<String>, bool)> =
+            rows.iter().map(|r| (r.space.clone(), r.rcpt_to.clone(), r.quarantine.is_none())).collect();
+        let nothing_to_store = rows.is_empty() && !commands;
+        let (done, result) = oneshot::channel();
+        let job = Job {
+            raw,
+            dedup_key: prepared.dedup_key.clone(),
+            content_hash: prepared.content_hash.clone(),
+            mail_from: Some(mail_from.to_ascii_lowercase()),
+            source,
+            received_at: now,
+            rows,
+            commands,
+            done,
+        };
+        let committed = if nothing_to_store {
+            Ok(Vec::new())
+        } else if self.commits.send(job).await.is_err() {
+            Err(Reply::new(421, (4, 3, 2), "shutting down; try again later"))
+        } else {
+            match result.await {
+                Ok(Ok(inserts)) => Ok(inserts),
+                Ok(Err(e)) => Err(store_down(&e)),
+                Err(_) => Err(Reply::new(451, (4, 3, 0), "storage worker stopped; try again later")),
+            }
+        };
+        let inserts = match committed {
+            Ok(inserts) => inserts,
+            Err(reply) => {
+                return verdicts.iter().map(|v| if let Some(Verdict::Reject(r)) = v { r.reply() } else { reply.clone() }).collect();
+            }
+        };
+        for ((space, rcpt_to, accepted), insert) in follow.into_iter().zip(inserts) {
+            if let (RawInsert::Inserted(inbound_id), true) = (insert, accepted) {
+                let _ = self.logged.send(Logged { inbound_id, space, prepared: prepared.clone(), rcpt_to });
+            }
+        }
+        verdicts
+            .iter()
+            .map(|v| match v {
+                Some(Verdict::Reject(r)) => r.reply(),
+                Some(Verdict::Quarantine(r)) => Reply::new(250, (2, 6, 0), format!("held for review: {}", r.describe())),
+                _ => Reply::new(250, (2, 0, 0), "stored"),
+            })
+            .collect()
+    }
+
+    fn verdict(&self, mail_from: &str, prepared: &Prepared, members: &[Member], token_member: Option<&str>) -> Verdict {
+        let from = prepared.parsed.from.as_ref().map(|f| f.email.as_str()).unwrap_or_default();
+        let facts = Facts {
+            mail_from: Some(mail_from),
+            parsed: &prepared.parsed,
+            from_is_member: members.iter().any(|m| m.email.eq_ignore_ascii_case(from)),
+            token_member,
+            accept_from: self.app.config.security.accept_from,
+            domain: &self.app.config.server.domain,
+        };
+        policy::decide(&facts)
+    }
+}
+
+fn no_such(rcpt: &str) -> Reply {
+    Reply::new(550, (5, 1, 1), format!("{rcpt}: no such space or address here"))
+}
+
+/// Nothing was stored: the sender keeps the message and retries (RFC 5321 §4.2.5).
+fn store_down(e: &StoreError) -> Reply {
+    tracing::warn!(error = %e, "store refused; answering 451");
+    Reply::new(451, (4, 3, 0), "cannot store the message right now; try again later")
+}
+
+/// Commits jobs in batches: whatever queued while the previous commit was running goes together.
+async fn committer(app: App, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match write(&app, &batch).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.done.send(Ok(result));
+                }
+            }
+            // One bad message must not fail its neighbours: retry each alone.
+            Err(_) if batch.len() > 1 => {
+                for job in batch {
+                    let result = write(&app, std::slice::from_ref(&job)).await.map(|mut r| r.remove(0));
+                    let _ = job.done.send(result);
+                }
+            }
+            Err(e) => {
+                if let Some(job) = batch.pop() {
+                    let _ = job.done.send(Err(e));
+                }
+            }
+        }
+    }
+}
+
+async fn write(app: &App, batch: &[Job]) -> Result<Vec<Vec<RawInsert>>, StoreError> {
+    let mut tx = app.store.begin().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let mut inserts = Vec::with_capacity(job.rows.len());
+        for row in &job.rows {
+            let insert = tx
+                .insert_inbound(&NewInbound {
+                    space_id: row.space.id,
+                    dedup_key: &job.dedup_key,
+                    content_hash: &job.content_hash,
+                    raw: &job.raw,
+                    source: job.source.as_str(),
+                    mail_from: job.mail_from.as_deref(),
+                    rcpt_to: &serde_json::to_string(&row.rcpt_to).unwrap_or_else(|_| "[]".into()),
+                    received_at: job.received_at,
+                })
+                .await?;
+            if let (RawInsert::Inserted(id), Some(reason)) = (&insert, &row.quarantine) {
+                tx.quarantine(*id, reason.code(), &reason.describe()).await?;
+                if let Some(to) = &row.notify {
+                    tx.insert_notice(row.space.id, to, reason.code(), &reason.describe(), *id, job.received_at).await?;
+                }
+            }
+            inserts.push(insert);
+        }
+        if job.commands {
+            tx.insert_command_mail(&job.dedup_key, &job.raw, job.mail_from.as_deref(), job.received_at).await?;
+        }
+        results.push(inserts);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Threads and records committed deliveries, in arrival order, in batches.
+async fn processor(app: App, mut logged: mpsc::UnboundedReceiver<Logged>) {
+    while let Some(first) = logged.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match logged.try_recv() {
+                Ok(l) => batch.push(l),
+                Err(_) => break,
+            }
+        }
+        loop {
+            match process(&app, &batch).await {
+                Ok(()) => break,
+                Err(e) if e.is_temporary() => {
+                    tracing::warn!(error = %e, "processing deferred; retrying");
+                    tokio::time::sleep(RETRY_AFTER).await;
+                }
+                Err(_) => {
+                    // One message the pipeline cannot take: process each alone so it is marked
+                    // failed (and visible in `docket check`) without holding back the others.
+                    for l in &batch {
+                        let now = app.now().timestamp();
+                        if let Err(e) = super::process_logged(&app, &l.space, l.inbound_id, &l.prepared, &l.rcpt_to, now).await {
+                            tracing::warn!(inbound.id = l.inbound_id, error = %e, "could not process a delivery");
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn process(app: &App, batch: &[Logged]) -> Result<(), StoreError> {
+    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+    for l in batch {
+        if let Entry::Vacant(slot) = members.entry(l.space.id) {
+            slot.insert(app.store.members(&l.space).await?);
+        }
+    }
+    let now = app.now().timestamp();
+    let mut tx = app.store.begin().await?;
+    let mut stored: Vec<StoredMessage> = Vec::new();
+    for l in batch {
+        if !tx.claim_inbound(l.inbound_id).await? {
+            continue;
+        }
+        let list = members.get(&l.space.id).map(Vec::as_slice).unwrap_or_default();
+        let target = Target { space: &l.space, members: list, config: &app.config };
+        let token = reply_slot(app, &l.space, &l.rcpt_to).map(|s| s.thread_id);
+        stored.push(store_prepared(&mut tx, &target, l.inbound_id, &l.prepared, token, now).await?);
+    }
+    tx.commit().await?;
+    tracing::debug!(count = stored.len(), "processed deliveries");
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! Sender policy (SPEC §3) as a pure decision over one delivered message: who may post, what is an
+//! auto-reply or a bounce, what is a loop. Rejections carry a precise SMTP reply; quarantined mail
+//! is kept with its reason and only a human sender (never an automaton) is told why, once.
+
+use super::session::Reply;
+use crate::config::AcceptFrom;
+use crate::parse::mime::ParsedMail;
+
+/// More Received headers than this is a routing loop (RFC 5321 §6.3; Postfix uses 50, Exim 30).
+pub const MAX_HOPS: usize = 30;
+
+/// What the policy knows about one delivery into one space.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// Envelope sender; `Some("")` is the null sender `<>` of bounces. None when there was no
+    /// SMTP envelope (a pipe without `--sender`).
+    pub mail_from: Option<&'a str>,
+    pub parsed: &'a ParsedMail,
+    /// Whether the header From is a member of the space.
+    pub from_is_member: bool,
+    /// The member a verified reply token was issued to, when the mail came through one.
+    pub token_member: Option<&'a str>,
+    pub accept_from: AcceptFrom,
+    /// This server's domain: our own Message-IDs and X-Loop values carry it.
+    pub domain: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    /// Kept, not posted; `notify` says whether the sender gets one notice.
+    Quarantine(Reason),
+    Reject(Reason),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Envelope sender `<>`: a bounce or a delivery notification.
+    NullSender,
+    /// RFC 3834 `Auto-Submitted` other than `no`.
+    AutoSubmitted(String),
+    /// `Precedence: bulk|junk|list`.
+    Precedence(String),
+    /// `multipart/report` (a DSN or MDN).
+    Report,
+    /// Mail we generated came back (our Message-ID, or our X-Loop).
+    OwnMail,
+    TooManyHops(usize),
+    NoFrom,
+    NotMember(String),
+    /// A reply token issued to one member, used by another address.
+    TokenMismatch {
+        from: String,
+        token_member: String,
+    },
+}
+
+impl Reason {
+    /// Short stable name, stored with quarantined mail and shown by `docket quarantine list`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NullSender => "null-sender",
+            Reason::AutoSubmitted(_) => "auto-submitted",
+            Reason::Precedence(_) => "precedence",
+            Reason::Report => "report",
+            Reason::OwnMail => "loop",
+            Reason::TooManyHops(_) => "hops",
+            Reason::NoFrom => "no-from",
+            Reason::NotMember(_) => "not-member",
+            Reason::TokenMismatch { .. } => "token-mismatch",
+        }
+    }
+
+    /// Whether a human sent this: only humans are told why (never answer an automaton).
+    pub fn notify_sender(&self) -> bool {
+        matches!(self, Reason::NotMember(_) | Reason::TokenMismatch { .. })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Reason::NullSender => "bounce or delivery notification (empty envelope sender)".into(),
+            Reason::AutoSubmitted(v) => format!("automatic reply (Auto-Submitted: {v})"),
+            Reason::Precedence(v) => format!("bulk mail (Precedence: {v})"),
+            Reason::Report => "delivery or read report (multipart/report)".into(),
+            Reason::OwnMail => "mail loop: this is mail docket sent".into(),
+            Reason::TooManyHops(n) => format!("mail loop: {n} Received headers (more than {MAX_HOPS})"),
+            Reason::NoFrom => "the message has no From: address, so its author is unknown".into(),
+            Reason::NotMember(from) => format!("{from} is not a member of this space; ask a space admin to add you"),
+            Reason::TokenMismatch { from, token_member } => {
+                format!("the reply address was issued to {token_member} but the message is from {from}; reply from your own copy")
+            }
+        }
+    }
+
+    /// The SMTP reply when this reason rejects (RFC 3463 status codes).
+    pub fn reply(&self) -> Reply {
+        let status = match self {
+            Reason::TooManyHops(_) | Reason::OwnMail => (5, 4, 6),
+            Reason::NoFrom => (5, 6, 0),
+            _ => (5, 7, 1),
+        };
+        let code = if status == (5, 4, 6) { 554 } else { 550 };
+        Reply::new(code, status, self.describe())
+    }
+}
+
+pub fn decide(f: &Facts<'_>) -> Verdict {
+    let m = f.parsed;
+    // Loops first: nothing below may answer mail that is going round in circles.
+    if m.received_count > MAX_HOPS {
+        return Verdict::Reject(Reason::TooManyHops(m.received_count));
+    }
+    if m.message_id.as_deref().is_some_and(|id| is_own_message_id(id, f.domain)) || m.x_loop.iter().any(|v| v.contains(f.domain)) {
+        return Verdict::Quarantine(Reason::OwnMail);
+    }
+    // Automata are filed, never posted and never answered (RFC 3834 §2).
+    if f.mail_from == Some("") {
+        return Verdict::Quarantine(Reason::NullSender);
+    }
+    if let Some(v) = m.auto_submitted.as_deref().filter(|v| !v.trim().starts_with("no")) {
+        return Verdict::Quarantine(Reason::AutoSubmitted(v.trim().to_string()));
+    }
+    if let Some(v) = m.precedence.as_deref().map(str::trim).filter(|v| matches!(*v, "bulk" | "junk" | "list")) {
+        return Verdict::Quarantine(Reason::Precedence(v.to_string()));
+    }
+    if m.is_report {
+        return Verdict::Quarantine(Reason::Report);
+    }
+    let Some(from) = m.from.as_ref().map(|a| a.email.to_ascii_lowercase()) else {
+        return Verdict::Reject(Reason::NoFrom);
+    };
+    if let Some(owner) = f.token_member.filter(|owner| !owner.eq_ignore_ascii_case(&from)) {
+        return Verdict::Quarantine(Reason::TokenMismatch { from, token_member: owner.to_string() });
+    }
+    if !f.from_is_member && f.accept_from == AcceptFrom::Members {
+        return Verdict::Reject(Reason::NotMember(from));
+    }
+    Verdict::Accept
+}
+
+/// Message-IDs docket generates: `<docket.…@DOMAIN>`.
+pub fn is_own_message_id(id: &str, domain: &str) -> bool {
+    id.starts_with("docket.") && id.rsplit_once('@').is_some_and(|(_, host)| host.eq_ignore_ascii_case(domain))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::mime;
+
+    fn verdict(headers: &str, mail_from: Option<&str>, member: bool, token_member: Option<&str>, accept: AcceptFrom) -> Verdict {
+        let raw = format!("{headers}Subject: s\r\n\r\nbody\r\n");
+        let parsed = mime::parse(raw.as_bytes());
+        decide(&Facts { mail_from, parsed: &parsed, from_is_member: member, token_member, accept_from: accept, domain: "docket.test" })
+    }
+
+    const FROM: &str = "From: Alice <alice@x.org>\r\nMessage-ID: <1@x.org>\r\n";
+
+    #[test]
+    fn members_post_strangers_do_not() {
+        let m = AcceptFrom::Members;
+        assert_eq!(verdict(FROM, Some("alice@x.org"), true, None, m), Verdict::Accept);
+        assert_eq!(verdict(FROM, Some("alice@x.org"), false, None, m), Verdict::Reject(Reason::NotMember("alice@x.org".into())));
+        assert_eq!(verdict(FROM, Some("alice@x.org"), false, None, AcceptFrom::Anyone), Verdict::Accept);
+        assert_eq!(verdict(FROM, None, true, None, m), Verdict::Accept);
+        assert_eq!(verdict("Message-ID: <2@x.org>\r\n", Some("a@x.org"), true, None, m), Verdict::Reject(Reason::NoFrom));
+    }
+
+    #[test]
+    fn tokens_belong_to_one_member() {
+        let m = AcceptFrom::Members;
+        assert_eq!(verdict(FROM, Some("a@x.org"), true, Some("ALICE@x.org"), m), Verdict::Accept);
+        let v = verdict(FROM, Some("a@x.org"), true, Some("bob@y.org"), m);
+        assert_eq!(v, Verdict::Quarantine(Reason::TokenMismatch { from: "alice@x.org".into(), token_member: "bob@y.org".into() }));
+    }
+
+    #[test]
+    fn automata_are_quarantined_without_notice() {
+        let m = AcceptFrom::Members;
+        let cases = [
+            (format!("{FROM}Auto-Submitted: auto-replied\r\n"), Some("a@x.org"), "auto-submitted"),
+            (format!("{FROM}Precedence: bulk\r\n"), Some("a@x.org"), "precedence"),
+            (format!("{FROM}Precedence: list\r\n"), Some("a@x.org"), "precedence"),
+            (FROM.to_string(), Some(""), "null-sender"),
+            (
+                format!("{FROM}MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n"),
+                Some("a@x.org"),
+                "report",
+            ),
+            ("From: a@x.org\r\nMessage-ID: <docket.r.1@docket.test>\r\n".to_string(), Some("a@x.org"), "loop"),
+            (format!("{FROM}X-Loop: eng@docket.test\r\n"), Some("a@x.org"), "loop"),
+        ];
+        for (headers, mail_from, code) in cases {
+            match verdict(&headers, mail_from, true, None, m) {
+                Verdict::Quarantine(r) => {
+                    assert_eq!(r.code(), code, "{headers}");
+                    assert!(!r.notify_sender());
+                }
+                other => panic!("{headers}: {other:?}"),
+            }
+        }
+        // Auto-Submitted: no is a human
+        assert_eq!(verdict(&format!("{FROM}Auto-Submitted: no\r\n"), Some("a@x.org"), true, None, m), Verdict::Accept);
+    }
+
+    #[test]
+    fn hop_loops_are_rejected_with_5_4_6() {
+        let hops = "Received: from a by b\r\n".repeat(MAX_HOPS + 1);
+        let v = verdict(&format!("{hops}{FROM}"), Some("a@x.org"), true, None, AcceptFrom::Members);
+        let Verdict::Reject(r) = v else { panic!("{v:?}") };
+        assert_eq!(r.reply().to_bytes()[..9], *b"554 5.4.6");
+    }
+}

@@ -1,0 +1,227 @@
+//! The SMTP door: a thin tokio loop around the sans-IO `session` (read, step, ask the intake,
+//! write once per read so PIPELINING works) plus the limits a mail-facing server needs: connection
+//! cap, per-command and whole-session timeouts, STARTTLS, and a graceful stop. LMTP reuses it.
+
+use super::Source;
+use super::intake::{Intake, Rcpt};
+use super::session::{Reply, Session, SessionConfig, Step};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+
+/// Bytes read from the socket at a time (per connection; idle sessions cost about this much).
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A client stream: TCP, a unix socket, or either inside TLS.
+pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
+/// How one listener talks.
+#[derive(Clone)]
+pub struct Door {
+    pub session: SessionConfig,
+    pub source: Source,
+    /// Longest wait for the client's next bytes (RFC 5321 §4.5.3.2 suggests 5 minutes).
+    pub timeout: Duration,
+    /// Longest whole session.
+    pub session_limit: Duration,
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Door {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Door").field("session", &self.session).field("source", &self.source).field("tls", &self.tls.is_some()).finish()
+    }
+}
+
+/// A bound listener.
+#[derive(Debug)]
+pub enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    /// The address to tell people (`127.0.0.1:2525`, `unix:/run/docket/lmtp`).
+    pub fn describe(&self) -> String {
+        match self {
+            Listener::Tcp(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            Listener::Unix(l) => {
+                l.local_addr().ok().and_then(|a| a.as_pathname().map(|p| format!("unix:{}", p.display()))).unwrap_or_default()
+            }
+        }
+    }
+
+    async fn accept(&self) -> std::io::Result<(Box<dyn Conn>, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, peer) = l.accept().await?;
+                let _ = s.set_nodelay(true);
+                Ok((Box::new(s), peer.to_string()))
+            }
+            Listener::Unix(l) => {
+                let (s, _) = l.accept().await?;
+                Ok((Box::new(s), "unix".into()))
+            }
+        }
+    }
+}
+
+/// Accepts connections until `stop` turns true; each gets a task and one of `slots`' permits
+/// (connections beyond the cap are told 421 and closed).
+pub async fn accept_loop(listener: Listener, door: Arc<Door>, intake: Intake, slots: Arc<Semaphore>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopping(&mut stop) => break,
+        };
+        let (mut conn, peer) = match accepted {
+            Ok(c) => c,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            let busy = Reply::new(421, (4, 3, 2), format!("{} too many connections; try again later", door.session.hostname));
+            tokio::spawn(async move {
+                let _ = conn.write_all(&busy.to_bytes()).await;
+                let _ = conn.shutdown().await;
+            });
+            continue;
+        };
+        let (door, intake, stop) = (door.clone(), intake.clone(), stop.clone());
+        tokio::spawn(async move {
+            if let Err(e) = handle(conn, &door, &intake, stop).await {
+                tracing::debug!(peer, error = %e, "session ended with an error");
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// How a stretch of conversation ended.
+enum End {
+    Closed,
+    StartTls,
+}
+
+/// One client session, start to end.
+pub async fn handle(mut conn: Box<dyn Conn>, door: &Door, intake: &Intake, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+    let mut session = Session::new(door.session.clone());
+    let deadline = Instant::now() + door.session_limit;
+    conn.write_all(&session.greeting().to_bytes()).await?;
+    let mut talk = Talk { door, intake, deadline, rcpts: HashMap::new() };
+    match talk.converse(&mut session, &mut conn, &mut stop).await? {
+        End::Closed => Ok(()),
+        End::StartTls => {
+            let Some(acceptor) = &door.tls else { return Ok(()) };
+            let mut tls = acceptor.accept(conn).await?;
+            session.tls_started();
+            talk.rcpts.clear();
+            talk.converse(&mut session, &mut tls, &mut stop).await?;
+            Ok(())
+        }
+    }
+}
+
+struct Talk<'a> {
+    door: &'a Door,
+    intake: &'a Intake,
+    deadline: Instant,
+    /// What each accepted RCPT address resolved to, for the delivery that follows.
+    rcpts: HashMap<String, Rcpt>,
+}
+
+impl Talk<'_> {
+    async fn converse<S: Conn + ?Sized>(
+        &mut self,
+        session: &mut Session,
+        io: &mut S,
+        stop: &mut watch::Receiver<bool>,
+    ) -> std::io::Result<End> {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            loop {
+                match session.step() {
+                    Step::NeedInput => break,
+                    Step::MailFrom { from, .. } => session.answer(self.intake.check_sender(&from).await),
+                    Step::Rcpt { to } => match self.intake.check_recipient(&to).await {
+                        Ok(rcpt) => {
+                            self.rcpts.insert(to, rcpt);
+                            session.answer(Ok(()));
+                        }
+                        Err(reply) => session.answer(Err(reply)),
+                    },
+                    Step::Deliver { mail_from, rcpt_to, data } => {
+                        let mut rcpts = Vec::with_capacity(rcpt_to.len());
+                        for to in rcpt_to {
+                            let rcpt = match self.rcpts.get(&to) {
+                                Some(r) => r.clone(),
+                                None => match self.intake.check_recipient(&to).await {
+                                    Ok(r) => r,
+                                    Err(_) => continue,
+                                },
+                            };
+                            rcpts.push((to, rcpt));
+                        }
+                        self.rcpts.clear();
+                        let replies = self.intake.deliver(&mail_from, &rcpts, data, self.door.source).await;
+                        session.delivered(replies);
+                    }
+                    Step::StartTls => {
+                        write(io, session).await?;
+                        return Ok(End::StartTls);
+                    }
+                    Step::Close => {
+                        write(io, session).await?;
+                        let _ = io.shutdown().await;
+                        return Ok(End::Closed);
+                    }
+                }
+            }
+            write(io, session).await?;
+            let wait_until = self.deadline.min(Instant::now() + self.door.timeout);
+            let read = tokio::select! {
+                r = tokio::time::timeout_at(wait_until, io.read(&mut buf)) => r,
+                _ = stopping(stop), if !session.in_transaction() => {
+                    return self.close(io, Reply::new(421, (4, 3, 2), "shutting down; try again later")).await;
+                }
+            };
+            match read {
+                Err(_) => return self.close(io, Reply::new(421, (4, 4, 2), "timeout; closing the connection")).await,
+                Ok(Ok(0)) => return Ok(End::Closed),
+                Ok(Ok(n)) => session.receive(&buf[..n]),
+                Ok(Err(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn close<S: Conn + ?Sized>(&self, io: &mut S, mut reply: Reply) -> std::io::Result<End> {
+        reply.text = format!("{} {}", self.door.session.hostname, reply.text);
+        let _ = io.write_all(&reply.to_bytes()).await;
+        let _ = io.shutdown().await;
+        Ok(End::Closed)
+    }
+}
+
+async fn write<S: Conn + ?Sized>(io: &mut S, session: &mut Session) -> std::io::Result<()> {
+    let out = session.take_output();
+    if !out.is_empty() {
+        io.write_all(&out).await?;
+        io.flush().await?;
+    }
+    Ok(())
+}
+
+/// Resolves once a stop was asked for (or the server is gone).
+pub async fn stopping(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}

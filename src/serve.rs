@@ -1,0 +1,207 @@
+//! `docket serve`: the long-running process. Binds the SMTP door (`smtp.listen`, or the socket
+//! systemd passes), the optional LMTP door, starts the intake workers and the scheduler, tells
+//! systemd READY, and on SIGTERM/SIGINT stops accepting, lets sessions in flight finish (bounded),
+//! flushes the queues and tells systemd STOPPING.
+
+use crate::app::App;
+use crate::ingest::intake::{Intake, Workers};
+use crate::ingest::session::SessionConfig;
+use crate::ingest::smtp::{self, Door, Listener, stopping};
+use crate::ingest::{self, IngestError, Source, lmtp};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+
+/// How long sessions in flight may take to finish once a stop is asked for.
+pub const GRACE: Duration = Duration::from_secs(30);
+/// Longest whole SMTP session, as a multiple of the per-command `smtp.timeout`.
+const SESSION_TIMEOUTS: u32 = 6;
+/// Most recipients per message (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
+const MAX_RECIPIENTS: usize = 100;
+/// How often the scheduler runs.
+const TICK_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen for {door} on {addr}: {source} (is another server using it? set {key})")]
+    Bind { door: &'static str, addr: String, key: &'static str, source: std::io::Error },
+    #[error("cannot use the TLS certificate {path}: {detail} (check smtp.tls_cert and smtp.tls_key)")]
+    Tls { path: PathBuf, detail: String },
+    #[error("cannot finish deliveries logged before the last stop: {0}")]
+    Recover(#[from] IngestError),
+}
+
+/// A started server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the doors listen (`127.0.0.1:2525`, `unix:/run/docket/lmtp`).
+    pub smtp: String,
+    pub lmtp: Option<String>,
+    stop: watch::Sender<bool>,
+    done: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, waits up to `GRACE` for sessions in flight, flushes the queues.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.done.await;
+    }
+}
+
+/// Binds the doors and starts every worker; returns once mail can be accepted.
+pub async fn start(app: App) -> Result<Running, ServeError> {
+    let recovered = ingest::recover(&app).await?;
+    if recovered > 0 {
+        tracing::info!(count = recovered, "finished deliveries logged before the last stop");
+    }
+    let cfg = &app.config;
+    let tls = match (&cfg.smtp.tls_cert, &cfg.smtp.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        _ => None,
+    };
+    let mut passed = listenfd::ListenFd::from_env();
+    let smtp_listener = match passed.take_tcp_listener(0) {
+        Ok(Some(std)) => from_std(std).map_err(|source| bind_error("SMTP", "socket from systemd", "smtp.listen", source))?,
+        _ => {
+            let addr = cfg.smtp.listen;
+            let l =
+                tokio::net::TcpListener::bind(addr).await.map_err(|source| bind_error("SMTP", &addr.to_string(), "smtp.listen", source))?;
+            Listener::Tcp(l)
+        }
+    };
+    let lmtp_listener = match &cfg.lmtp.listen {
+        Some(spec) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
+        None => None,
+    };
+    let hostname = cfg.server.domain.clone();
+    let session = |lmtp: bool, tls: bool| SessionConfig {
+        hostname: hostname.clone(),
+        max_message_bytes: cfg.smtp.max_message_bytes,
+        max_recipients: MAX_RECIPIENTS,
+        lmtp,
+        tls_available: tls,
+    };
+    let timeout = cfg.smtp.timeout;
+    let smtp_door =
+        Door { session: session(false, tls.is_some()), source: Source::Smtp, timeout, session_limit: timeout * SESSION_TIMEOUTS, tls };
+    let lmtp_door =
+        Door { session: session(true, false), source: Source::Lmtp, timeout, session_limit: timeout * SESSION_TIMEOUTS, tls: None };
+
+    let max = u32::try_from(cfg.smtp.max_connections).unwrap_or(u32::MAX).min(Semaphore::MAX_PERMITS as u32);
+    let slots = Arc::new(Semaphore::new(max as usize));
+    let (stop, stopped) = watch::channel(false);
+    let (intake, workers) = Intake::start(app.clone());
+    let smtp_addr = smtp_listener.describe();
+    let lmtp_addr = lmtp_listener.as_ref().map(Listener::describe);
+    let mut doors =
+        vec![tokio::spawn(smtp::accept_loop(smtp_listener, Arc::new(smtp_door), intake.clone(), slots.clone(), stopped.clone()))];
+    if let Some(l) = lmtp_listener {
+        doors.push(tokio::spawn(smtp::accept_loop(l, Arc::new(lmtp_door), intake.clone(), slots.clone(), stopped.clone())));
+    }
+    let ticker = tokio::spawn(scheduler(app.clone(), stopped.clone()));
+    let done = tokio::spawn(shut_down(doors, ticker, intake, workers, slots, max, stopped));
+    tracing::info!(smtp = %smtp_addr, lmtp = ?lmtp_addr, "accepting mail");
+    Ok(Running { smtp: smtp_addr, lmtp: lmtp_addr, stop, done })
+}
+
+/// `docket serve`: runs until SIGTERM or SIGINT.
+pub async fn run(app: App) -> Result<(), ServeError> {
+    let running = start(app).await?;
+    println!("smtp listening on {}", running.smtp);
+    if let Some(l) = &running.lmtp {
+        println!("lmtp listening on {l}");
+    }
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    wait_for_signal().await;
+    tracing::info!("stopping: finishing sessions in flight");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    running.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+async fn shut_down(
+    doors: Vec<JoinHandle<()>>,
+    ticker: JoinHandle<()>,
+    intake: Intake,
+    workers: Workers,
+    slots: Arc<Semaphore>,
+    max: u32,
+    mut stopped: watch::Receiver<bool>,
+) {
+    stopping(&mut stopped).await;
+    for door in doors {
+        let _ = door.await;
+    }
+    let _ = ticker.await;
+    // Every session holds a permit: having them all back means every session ended.
+    if tokio::time::timeout(GRACE, slots.acquire_many(max)).await.is_err() {
+        tracing::warn!("sessions still open after {GRACE:?}; closing them");
+    }
+    drop(intake);
+    if tokio::time::timeout(GRACE, workers.flush()).await.is_err() {
+        tracing::warn!("intake queues not empty after {GRACE:?}; `serve` finishes them at the next start");
+    }
+}
+
+async fn scheduler(app: App, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(TICK_EVERY) => {}
+            _ = stopping(&mut stopped) => return,
+        }
+        if let Err(e) = crate::tick::tick(&app, app.now()).await {
+            tracing::warn!(error = %e, "scheduler run failed; trying again at the next tick");
+        }
+    }
+}
+
+fn from_std(l: std::net::TcpListener) -> std::io::Result<Listener> {
+    l.set_nonblocking(true)?;
+    Ok(Listener::Tcp(tokio::net::TcpListener::from_std(l)?))
+}
+
+fn bind_error(door: &'static str, addr: &str, key: &'static str, source: std::io::Error) -> ServeError {
+    ServeError::Bind { door, addr: addr.to_string(), key, source }
+}
+
+/// A rustls acceptor from PEM files (certificate chain and private key).
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls_err = |path: &Path, detail: String| ServeError::Tls { path: path.to_path_buf(), detail };
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(cert).and_then(|it| it.collect::<Result<_, _>>()).map_err(|e| tls_err(cert, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(tls_err(cert, "no certificate in the file".into()));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| tls_err(key, e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(cert, e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)
+        .map_err(|e| tls_err(cert, e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}

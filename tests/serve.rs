@@ -1,0 +1,398 @@
+//! `docket serve` end to end on 127.0.0.1:0, on SQLite and PostgreSQL: real clients (lettre, and a
+//! raw socket for exact reply codes), every refusal code, quarantine, tokens, LMTP, STARTTLS,
+//! limits, store failure (451, nothing lost) and a graceful stop.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use docket::app::App;
+use docket::ingest::token::{self, ReplySlot};
+use docket::serve::{self, Running};
+use docket::space::MemberSettings;
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{Mail, TestApp, t0};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const DOMAIN: &str = "docket.test";
+
+/// The test app reconfigured for serving: our domain, ephemeral ports, and `tweak` on top.
+fn serving(t: &TestApp, tweak: impl FnOnce(&mut docket::config::Config)) -> App {
+    let mut c = (*t.app.config).clone();
+    c.server.domain = DOMAIN.into();
+    c.smtp.listen = "127.0.0.1:0".parse().unwrap();
+    tweak(&mut c);
+    App { config: Arc::new(c), ..t.app.clone() }
+}
+
+/// A space `eng` with member alice, and the server running.
+async fn setup(t: &TestApp, tweak: impl FnOnce(&mut docket::config::Config)) -> (App, Running) {
+    let app = serving(t, tweak);
+    let space = app.store.add_space("eng", "Engineering", t0().timestamp()).await.unwrap();
+    let s = MemberSettings::default();
+    app.store.add_member(&space, "alice@example.org", "alice", &s, t0().timestamp()).await.unwrap();
+    let running = serve::start(app.clone()).await.unwrap();
+    (app, running)
+}
+
+/// A raw SMTP client: sends lines, returns the final line of each reply.
+struct Client {
+    read: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    write: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(addr: &str) -> (Client, String) {
+        let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
+        let mut c = Client { read: BufReader::new(r), write: w };
+        let greeting = c.reply().await;
+        (c, greeting)
+    }
+
+    async fn reply(&mut self) -> String {
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(Duration::from_secs(20), self.read.read_line(&mut line)).await.expect("reply timed out").unwrap();
+            if n == 0 {
+                return "<closed>".into();
+            }
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return line.trim_end().to_string();
+            }
+        }
+    }
+
+    async fn cmd(&mut self, line: &str) -> String {
+        self.write.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
+        self.reply().await
+    }
+
+    /// MAIL, RCPT(s), DATA and the message; the reply to the first refused step or to the data.
+    async fn send(&mut self, from: &str, to: &[&str], raw: &[u8]) -> String {
+        let r = self.cmd(&format!("MAIL FROM:<{from}>")).await;
+        if !r.starts_with("250") {
+            return r;
+        }
+        let mut any = false;
+        let mut last = String::new();
+        for rcpt in to {
+            last = self.cmd(&format!("RCPT TO:<{rcpt}>")).await;
+            any |= last.starts_with("250");
+        }
+        if !any {
+            self.cmd("RSET").await;
+            return last;
+        }
+        assert!(self.cmd("DATA").await.starts_with("354"));
+        let mut body = raw.to_vec();
+        body.extend_from_slice(b"\r\n.\r\n");
+        self.write.write_all(&body).await.unwrap();
+        self.reply().await
+    }
+}
+
+async fn session(addr: &str) -> Client {
+    let (mut c, greeting) = Client::connect(addr).await;
+    assert!(greeting.starts_with("220 "), "{greeting}");
+    assert!(c.cmd("EHLO client.example.org").await.starts_with("250 "));
+    c
+}
+
+async fn count(app: &App, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(app.store.pool()).await.unwrap();
+    n
+}
+
+/// Waits until the background worker has processed `n` messages.
+async fn processed(app: &App, n: i64) {
+    for _ in 0..400 {
+        if count(app, "SELECT COUNT(*) FROM messages").await >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("messages were not processed: {} of {n}", count(app, "SELECT COUNT(*) FROM messages").await);
+}
+
+fn lettre_client(addr: &str) -> AsyncSmtpTransport<Tokio1Executor> {
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port.parse().unwrap()).build()
+}
+
+fn envelope(from: &str, to: &str) -> Envelope {
+    Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap()
+}
+
+#[tokio::test]
+async fn members_post_with_lettre_and_replies_follow_their_token() {
+    for t in support::backends().await {
+        let (app, running) = setup(&t, |_| {}).await;
+        let mailer = lettre_client(&running.smtp);
+        let first = Mail::new("start@example.org", "Release plan").body("Let's ship on Friday.\n#decision ship friday\n").raw();
+        let r = mailer.send_raw(&envelope("alice@example.org", "eng@docket.test"), &first).await.unwrap();
+        assert_eq!(r.code().to_string(), "250", "[{}]", t.backend);
+        processed(&app, 1).await;
+        let thread = app.store.threads(Some("eng"), None, 3).await.unwrap().remove(0);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM decisions").await, 1, "[{}] tags recorded", t.backend);
+
+        // A reply without any threading headers and a new subject still lands in the thread,
+        // because it came through the member's reply address.
+        let alice = app.store.member(app.store.require_space("eng").await.unwrap().id, "alice@example.org").await.unwrap().unwrap();
+        let tok = token::sign(app.secret.bytes(), ReplySlot { thread_id: thread.id, member_id: alice.id });
+        let reply = Mail::new("reply@example.org", "different words").body("Agreed.\n").raw();
+        mailer.send_raw(&envelope("alice@example.org", &format!("eng+{tok}@docket.test")), &reply).await.unwrap();
+        processed(&app, 2).await;
+        let threads = app.store.threads(Some("eng"), None, 3).await.unwrap();
+        assert_eq!(threads.len(), 1, "[{}] the token threads the reply: {threads:?}", t.backend);
+
+        // The same message again is stored once.
+        mailer.send_raw(&envelope("alice@example.org", "eng@docket.test"), &first).await.unwrap();
+        running.stop().await;
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 2, "[{}]", t.backend);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 2, "[{}]", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn every_refusal_has_a_precise_code() {
+    for t in support::backends().await {
+        let (app, running) = setup(&t, |c| {
+            c.smtp.max_message_bytes = 4096;
+            c.security.per_sender_per_hour = 3;
+        })
+        .await;
+        let mut c = session(&running.smtp).await;
+        let ok = Mail::new("ok@example.org", "hi").raw();
+        let bt = t.backend;
+        // RCPT time
+        assert!(c.cmd("MAIL FROM:<alice@example.org>").await.starts_with("250"));
+        for (rcpt, want) in [
+            ("ghost@docket.test", "550 5.1.1"),
+            ("eng@elsewhere.org", "550 5.7.1"),
+            ("eng+aaaaaaaaaaaaaaaaaaaaaaa@docket.test", "550 5.7.1"),
+            ("eng+x+y@docket.test", "550 5.1.1"),
+        ] {
+            let r = c.cmd(&format!("RCPT TO:<{rcpt}>")).await;
+            assert!(r.starts_with(want), "[{bt}] {rcpt}: {r}");
+        }
+        assert!(c.cmd("RSET").await.starts_with("250"));
+        assert!(c.cmd("VRFY alice").await.starts_with("252 2.5.0"), "VRFY reveals nothing");
+        // After DATA: strangers, no author, loops, size
+        let stranger = Mail::new("s@example.org", "hi").from("Mallory <mallory@evil.example>").raw();
+        let r = c.send("mallory@evil.example", &["eng@docket.test"], &stranger).await;
+        assert!(r.starts_with("550 5.7.1") && r.contains("not a member"), "[{bt}] {r}");
+        let no_from = b"Subject: who\r\nMessage-ID: <nf@example.org>\r\n\r\nbody\r\n".to_vec();
+        let r = c.send("alice@example.org", &["eng@docket.test"], &no_from).await;
+        assert!(r.starts_with("550 5.6.0"), "[{bt}] {r}");
+        let hops = format!(
+            "{}{}",
+            "Received: from a by b; Tue, 24 Nov 2026 08:00:00 +0000\r\n".repeat(31),
+            String::from_utf8(ok.clone()).unwrap()
+        );
+        let r = c.send("alice@example.org", &["eng@docket.test"], hops.as_bytes()).await;
+        assert!(r.starts_with("554 5.4.6"), "[{bt}] {r}");
+        let big = Mail::new("big@example.org", "big").body(&"x".repeat(5000)).raw();
+        let r = c.send("alice@example.org", &["eng@docket.test"], &big).await;
+        assert!(r.starts_with("552 5.3.4"), "[{bt}] {r}");
+        assert!(c.cmd("MAIL FROM:<alice@example.org> SIZE=5000").await.starts_with("552 5.3.4"));
+        // Rate limit: the 4th message of the hour from one sender is deferred, not refused.
+        for i in 0..3 {
+            let m = Mail::new(&format!("r{i}@example.org"), "rate").raw();
+            let r = c.send("alice@example.org", &["eng@docket.test"], &m).await;
+            assert!(r.starts_with("250 2.0.0"), "[{bt}] {r}");
+        }
+        let r = c.cmd("MAIL FROM:<alice@example.org>").await;
+        assert!(r.starts_with("450 4.7.1"), "[{bt}] {r}");
+        assert!(c.cmd("QUIT").await.starts_with("221"));
+        running.stop().await;
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 3, "[{bt}] only accepted mail is stored");
+    }
+}
+
+#[tokio::test]
+async fn automata_are_quarantined_and_a_release_posts_them() {
+    for t in support::backends().await {
+        let (app, running) = setup(&t, |_| {}).await;
+        let mut c = session(&running.smtp).await;
+        let bt = t.backend;
+        let ooo = Mail::new("ooo@example.org", "Out of office").header("Auto-Submitted: auto-replied").raw();
+        let r = c.send("alice@example.org", &["eng@docket.test"], &ooo).await;
+        assert!(r.starts_with("250 2.6.0") && r.contains("Auto-Submitted"), "[{bt}] {r}");
+        let bounce =
+            Mail::new("dsn@example.org", "Undelivered Mail Returned to Sender").from("MAILER-DAEMON <postmaster@example.org>").raw();
+        assert!(c.send("", &["eng@docket.test"], &bounce).await.starts_with("250 2.6.0"));
+        // A member's reply address used by someone else: held, and that human is owed one notice.
+        let thread = {
+            let m = Mail::new("t@example.org", "topic").raw();
+            assert!(c.send("alice@example.org", &["eng@docket.test"], &m).await.starts_with("250 2.0.0"));
+            processed(&app, 1).await;
+            app.store.threads(Some("eng"), None, 3).await.unwrap().remove(0)
+        };
+        let alice = app.store.member(app.store.require_space("eng").await.unwrap().id, "alice@example.org").await.unwrap().unwrap();
+        let tok = token::sign(app.secret.bytes(), ReplySlot { thread_id: thread.id, member_id: alice.id });
+        for i in 0..2 {
+            let leaked = Mail::new(&format!("leak{i}@example.org"), "Re: topic").from("Bob <bob@example.org>").raw();
+            let r = c.send("bob@example.org", &[&format!("eng+{tok}@docket.test")], &leaked).await;
+            assert!(r.starts_with("250 2.6.0") && r.contains("issued to alice@example.org"), "[{bt}] {r}");
+        }
+        running.stop().await;
+
+        let held = app.store.quarantined(None).await.unwrap();
+        let reasons: Vec<&str> = held.iter().map(|q| q.reason.as_str()).collect();
+        assert_eq!(reasons, ["token-mismatch", "token-mismatch", "null-sender", "auto-submitted"], "[{bt}]");
+        let notices = app.store.pending_notices().await.unwrap();
+        assert_eq!(notices.len(), 1, "[{bt}] one notice per sender and reason: {notices:?}");
+        assert_eq!(notices[0].recipient, "bob@example.org");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 1, "[{bt}] nothing held was posted");
+
+        let ooo_id = held[3].id;
+        let space = app.store.require_space("eng").await.unwrap();
+        let mut tx = app.store.begin().await.unwrap();
+        assert!(tx.release(ooo_id).await.unwrap());
+        tx.commit().await.unwrap();
+        let raw = app.store.quarantined_one(ooo_id).await.unwrap();
+        assert!(raw.is_none(), "released mail is no longer held");
+        let (_, raw, rcpt): (i64, Vec<u8>, String) =
+            sqlx::query_as(&format!("SELECT id, raw, rcpt_to FROM inbound WHERE id = {ooo_id}")).fetch_one(app.store.pool()).await.unwrap();
+        let rcpt: Vec<String> = serde_json::from_str(&rcpt).unwrap();
+        let stored = docket::ingest::process_logged(&app, &space, ooo_id, &docket::ingest::prepare(&raw), &rcpt, 0).await.unwrap();
+        assert!(stored.is_some(), "[{bt}] released mail is processed normally");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_answers_451_and_loses_nothing() {
+    for t in support::backends().await {
+        let (app, running) = setup(&t, |_| {}).await;
+        let bt = t.backend;
+        // Every insert into the raw log fails inside the transaction, as a broken disk would.
+        let (create, drop): (&[&str], &[&str]) = if bt == "sqlite" {
+            (&["CREATE TRIGGER broken BEFORE INSERT ON inbound BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"], &["DROP TRIGGER broken"])
+        } else {
+            (
+                &[
+                    "CREATE FUNCTION broken() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql",
+                    "CREATE TRIGGER broken BEFORE INSERT ON inbound FOR EACH ROW EXECUTE FUNCTION broken()",
+                ],
+                &["DROP TRIGGER broken ON inbound", "DROP FUNCTION broken()"],
+            )
+        };
+        for sql in create {
+            sqlx::query(sql).execute(app.store.pool()).await.unwrap();
+        }
+        let mut c = session(&running.smtp).await;
+        let m = Mail::new("keep@example.org", "keep me").raw();
+        let r = c.send("alice@example.org", &["eng@docket.test"], &m).await;
+        assert!(r.starts_with("451 4.3.0"), "[{bt}] {r}");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 0);
+        for sql in drop {
+            sqlx::query(sql).execute(app.store.pool()).await.unwrap();
+        }
+        // The sender retries (as every MTA does after a 4xx) and it is stored, once.
+        assert!(c.send("alice@example.org", &["eng@docket.test"], &m).await.starts_with("250"));
+        processed(&app, 1).await;
+        running.stop().await;
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn lmtp_answers_per_recipient_on_a_unix_socket() {
+    let t = support::sqlite().await;
+    let sock = t.dir.path().join("lmtp.sock");
+    let (app, running) = setup(&t, |c| c.lmtp.listen = Some(format!("unix:{}", sock.display()))).await;
+    app.store.add_space("ops", "Ops", 0).await.unwrap();
+    assert_eq!(running.lmtp.as_deref(), Some(format!("unix:{}", sock.display()).as_str()));
+    let stream = tokio::net::UnixStream::connect(&sock).await.unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let mut lines = Vec::new();
+    w.write_all(
+        b"LHLO mta.example.org\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<eng@docket.test>\r\nRCPT TO:<ops@docket.test>\r\nDATA\r\n",
+    )
+    .await
+    .unwrap();
+    let m = Mail::new("l@example.org", "via lmtp").raw();
+    w.write_all(&m).await.unwrap();
+    w.write_all(b"\r\n.\r\nQUIT\r\n").await.unwrap();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await.unwrap() == 0 {
+            break;
+        }
+        if line.as_bytes()[3] == b' ' {
+            lines.push(line[..9].to_string());
+        }
+    }
+    // alice is a member of eng, not of ops: one reply per recipient (RFC 2033 §4.2)
+    assert_eq!(
+        lines,
+        ["220 docke", "250 ENHAN", "250 2.1.0", "250 2.1.5", "250 2.1.5", "354 end d", "250 2.0.0", "550 5.7.1", "221 2.0.0"]
+    );
+    running.stop().await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound WHERE source = 'lmtp'").await, 1);
+}
+
+#[tokio::test]
+async fn starttls_with_a_configured_certificate() {
+    let t = support::sqlite().await;
+    let cert = rcgen::generate_simple_self_signed(vec![DOMAIN.to_string()]).unwrap();
+    let (cert_path, key_path) = (t.dir.path().join("cert.pem"), t.dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let (app, running) = setup(&t, |c| {
+        c.smtp.tls_cert = Some(cert_path.clone());
+        c.smtp.tls_key = Some(key_path.clone());
+    })
+    .await;
+    let port: u16 = running.smtp.rsplit_once(':').unwrap().1.parse().unwrap();
+    let root = lettre::transport::smtp::client::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap();
+    let tls = lettre::transport::smtp::client::TlsParameters::builder(DOMAIN.into()).add_root_certificate(root).build_rustls().unwrap();
+    let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(port)
+        .tls(lettre::transport::smtp::client::Tls::Required(tls))
+        .build();
+    let m = Mail::new("tls@example.org", "secret plans").raw();
+    let r = mailer.send_raw(&envelope("alice@example.org", "eng@docket.test"), &m).await.unwrap();
+    assert!(r.is_positive());
+    processed(&app, 1).await;
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn limits_timeouts_and_a_graceful_stop() {
+    let t = support::sqlite().await;
+    let (app, running) = setup(&t, |c| {
+        c.smtp.max_connections = 2;
+        c.smtp.timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut a = session(&running.smtp).await;
+    let _b = session(&running.smtp).await;
+    let (_, busy) = Client::connect(&running.smtp).await;
+    assert!(busy.starts_with("421 4.3.2"), "{busy}");
+    // An idle session is closed after smtp.timeout.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(a.reply().await.starts_with("421 4.4.2"));
+    // The commands address takes mail (answered by the outbound worker).
+    let mut c = session(&running.smtp).await;
+    let help = Mail::new("cmd@example.org", "help").raw();
+    assert!(c.send("alice@example.org", &["docket@docket.test"], &help).await.starts_with("250"));
+    // Mid-transaction at stop: the transaction finishes, then the session is told 421.
+    assert!(c.cmd("MAIL FROM:<alice@example.org>").await.starts_with("250"));
+    let stopping = tokio::spawn(running.stop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(c.cmd("RCPT TO:<eng@docket.test>").await.starts_with("250"));
+    assert!(c.cmd("DATA").await.starts_with("354"));
+    c.write.write_all(&Mail::new("last@example.org", "last one").raw()).await.unwrap();
+    c.write.write_all(b"\r\n.\r\n").await.unwrap();
+    assert!(c.reply().await.starts_with("250 2.0.0"));
+    assert!(c.reply().await.starts_with("421 4.3.2"));
+    stopping.await.unwrap();
+    assert_eq!(app.store.command_mail().await.unwrap().len(), 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 1, "flushed before stop returned");
+}
