@@ -1,0 +1,2 @@
+//! SMTP load benchmark (being written).
+fn main() {}
