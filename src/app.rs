@@ -1,8 +1,9 @@
-//! The application context every command and server shares: validated config, the store and the
-//! clock (the I/O seams), opened once at start-up.
+//! The application context every command and server shares: validated config, the store, the
+//! search index and the clock (the I/O seams), opened once at start-up.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::index::Index;
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +30,8 @@ impl AppError {
 pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
+    /// The search index under `DATA_DIR/index` (opened lazily: most commands never touch it).
+    pub index: Index,
     pub clock: Arc<dyn Clock>,
     /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
     pub secret: Secret,
@@ -92,7 +95,8 @@ impl App {
             .map_err(|source| AppError::DataDir { path: dir.clone(), source })?;
         let secret = Secret::load(&config, dir).map_err(|source| AppError::DataDir { path: dir.join("secret"), source })?;
         let store = Store::open(&config.database.url).await?;
-        Ok(App { config: Arc::new(config), store, clock, secret })
+        let index = Index::new(dir.join("index"));
+        Ok(App { config: Arc::new(config), store, index, clock, secret })
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

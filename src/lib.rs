@@ -35,5 +35,6 @@ pub mod record;
 pub mod serve;
 pub mod space;
 pub mod store;
+pub mod index;
 pub mod thread;
 pub mod tick;

@@ -6,6 +6,7 @@ pub mod intake;
 pub mod items;
 pub mod messages;
 pub mod read;
+pub mod search;
 pub mod spaces;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
