@@ -24,6 +24,8 @@ const SESSION_TIMEOUTS: u32 = 6;
 const MAX_RECIPIENTS: usize = 100;
 /// How often the scheduler runs.
 const TICK_EVERY: Duration = Duration::from_secs(60);
+/// How often the search index catches up with the database (new mail is searchable within ~1 s).
+const INDEX_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -104,7 +106,8 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
         doors.push(tokio::spawn(smtp::accept_loop(l, Arc::new(lmtp_door), intake.clone(), slots.clone(), stopped.clone())));
     }
     let ticker = tokio::spawn(scheduler(app.clone(), stopped.clone()));
-    let done = tokio::spawn(shut_down(doors, ticker, intake, workers, slots, max, stopped));
+    let indexer = tokio::spawn(indexer(app.clone(), stopped.clone()));
+    let done = tokio::spawn(shut_down(doors, vec![ticker, indexer], intake, workers, slots, max, stopped));
     tracing::info!(smtp = %smtp_addr, lmtp = ?lmtp_addr, "accepting mail");
     Ok(Running { smtp: smtp_addr, lmtp: lmtp_addr, stop, done })
 }
@@ -142,7 +145,7 @@ async fn wait_for_signal() {
 
 async fn shut_down(
     doors: Vec<JoinHandle<()>>,
-    ticker: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
     intake: Intake,
     workers: Workers,
     slots: Arc<Semaphore>,
@@ -153,7 +156,9 @@ async fn shut_down(
     for door in doors {
         let _ = door.await;
     }
-    let _ = ticker.await;
+    for task in background {
+        let _ = task.await;
+    }
     // Every session holds a permit: having them all back means every session ended.
     if tokio::time::timeout(GRACE, slots.acquire_many(max)).await.is_err() {
         tracing::warn!("sessions still open after {GRACE:?}; closing them");
@@ -174,6 +179,26 @@ async fn scheduler(app: App, mut stopped: watch::Receiver<bool>) {
             tracing::warn!(error = %e, "scheduler run failed; trying again at the next tick");
         }
     }
+}
+
+/// Keeps the search index current: catches up every `INDEX_EVERY` (one commit per round, however
+/// many messages arrived), and lets the index go at the stop.
+async fn indexer(app: App, mut stopped: watch::Receiver<bool>) {
+    let mut failing = false;
+    loop {
+        let result = app.index.catch_up(&app.store, app.now().timestamp()).await;
+        match &result {
+            Ok(done) if done.rebuilt => tracing::info!(documents = done.documents, "search index built from the database"),
+            Err(e) if !failing => tracing::warn!(error = %e, "search index not updated; trying again every second"),
+            _ => {}
+        }
+        failing = result.is_err();
+        tokio::select! {
+            _ = tokio::time::sleep(INDEX_EVERY) => {}
+            _ = stopping(&mut stopped) => break,
+        }
+    }
+    app.index.release().await;
 }
 
 fn from_std(l: std::net::TcpListener) -> std::io::Result<Listener> {

@@ -5,6 +5,7 @@ mod admin;
 mod items;
 mod mail;
 mod read;
+mod search;
 mod serve;
 mod spaces;
 
@@ -62,6 +63,10 @@ enum Command {
     Threads(read::ThreadsArgs),
     /// Show one thread with its messages.
     Thread(read::ThreadArgs),
+    /// Search messages, decisions and tasks: words, "phrases", from: space: kind: status: before: after:
+    Search(search::SearchArgs),
+    /// Rebuild the search index from the database.
+    Reindex(search::ReindexArgs),
     /// Apply database migrations.
     Migrate(admin::MigrateArgs),
     /// Check the configuration and the database.
@@ -102,6 +107,8 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Tick(args) => items::tick(&open(config).await?, args).await,
         Command::Threads(args) => read::threads(&open(config).await?, args).await,
         Command::Thread(args) => read::thread(&open(config).await?, args).await,
+        Command::Search(args) => search::search(&open(config).await?, args).await,
+        Command::Reindex(args) => search::reindex(&open(config).await?, args).await,
         Command::Migrate(args) => admin::migrate(&open(config).await?, args).await,
         Command::Check(args) => admin::check(config, args).await,
         Command::Demo(args) => admin::demo(&open(config).await?, args).await,

@@ -55,11 +55,17 @@ pub enum IndexError {
     #[error("search index error: {0} (`docket reindex` rebuilds the index from the database)")]
     Engine(#[from] tantivy::TantivyError),
     #[error("bad search: {0}")]
-    Query(#[from] QueryError),
+    Query(QueryError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("search index worker failed: {0}")]
     Worker(String),
+}
+
+impl From<QueryError> for IndexError {
+    fn from(e: QueryError) -> Self {
+        IndexError::Query(e)
+    }
 }
 
 impl IndexError {
