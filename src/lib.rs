@@ -17,17 +17,21 @@
 //!        │
 //!        ▼  record::record(Extraction) → items, links, history  record.rs (tags → rows)
 //!        │
-//!        ▼  read side: store::read, store::items              CLI (src/main.rs, src/cli/)
+//!        ▼  index::Index::catch_up → tantivy (derived, rebuildable)  index/ (the only tantivy user)
+//!        │
+//!        ▼  read side: store::read, store::items, index::search  CLI (src/main.rs, src/cli/)
 //!
 //!  scheduler: tick::tick(now) applies notify::* planners (pure: what is due at `now`)
 //! ```
 //!
-//! `app::App` carries the validated `config::Config`, the `store::Store` and the `clock::Clock`.
+//! `app::App` carries the validated `config::Config`, the `store::Store`, the `index::Index` and the
+//! `clock::Clock`.
 
 pub mod app;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod index;
 pub mod ingest;
 pub mod notify;
 pub mod parse;
@@ -35,6 +39,5 @@ pub mod record;
 pub mod serve;
 pub mod space;
 pub mod store;
-pub mod index;
 pub mod thread;
 pub mod tick;

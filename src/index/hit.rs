@@ -75,7 +75,11 @@ impl Hit {
         let mut out = Vec::new();
         let mut at = 0;
         for r in &self.highlights {
-            if r.start < at || r.end > self.snippet.len() || !self.snippet.is_char_boundary(r.start) || !self.snippet.is_char_boundary(r.end) {
+            if r.start < at
+                || r.end > self.snippet.len()
+                || !self.snippet.is_char_boundary(r.start)
+                || !self.snippet.is_char_boundary(r.end)
+            {
                 continue;
             }
             if r.start > at {
@@ -175,11 +179,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn mail_text_has_links() {
-        let hits = [
-            hit("message", HitId::Message(12), "the budget", vec![4..10]),
-            hit("task", HitId::Item("T-4".into()), "send it", vec![]),
-        ];
+        let hits =
+            [hit("message", HitId::Message(12), "the budget", vec![4..10]), hit("task", HitId::Item("T-4".into()), "send it", vec![])];
         let text = render_text("budget", &hits, "https://docket.example.org/");
         assert!(text.starts_with("2 results for: budget\n"), "{text}");
         assert!(text.contains("1. [eng] Budget (message, 2026-11-24)\n   the *budget*\n   https://docket.example.org/t/7#m12\n"), "{text}");

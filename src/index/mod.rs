@@ -75,6 +75,9 @@ impl IndexError {
     }
 }
 
+/// A document's key and its stored (field, JSON value) pairs.
+pub type StoredDocument = (String, Vec<(String, String)>);
+
 /// What a catch-up or rebuild did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Caught {
@@ -202,7 +205,7 @@ impl Index {
     }
 
     /// Every stored document as (key, field → value) pairs, sorted; for comparing two indexes.
-    pub fn stored_documents(&self) -> Result<Vec<(String, Vec<(String, String)>)>, IndexError> {
+    pub fn stored_documents(&self) -> Result<Vec<StoredDocument>, IndexError> {
         let reading = self.reading()?;
         reading.reader.reload()?;
         let searcher = reading.reader.searcher();
@@ -211,7 +214,8 @@ impl Index {
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             for doc_id in segment.doc_ids_alive() {
                 let doc: TantivyDocument = searcher.doc(tantivy::DocAddress::new(ord as u32, doc_id))?;
-                let json: serde_json::Value = serde_json::from_str(&tantivy::schema::document::Document::to_json(&doc, &schema)).unwrap_or_default();
+                let json: serde_json::Value =
+                    serde_json::from_str(&tantivy::schema::document::Document::to_json(&doc, &schema)).unwrap_or_default();
                 let mut fields: Vec<(String, String)> =
                     json.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.to_string())).collect();
                 fields.sort();
@@ -316,7 +320,8 @@ impl Writing {
             Err(e) => return Err(e.into()),
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let progress = [Progress::new(mark.messages), Progress::new(mark.decisions), Progress::new(mark.tasks), Progress::new(mark.history)];
+        let progress =
+            [Progress::new(mark.messages), Progress::new(mark.decisions), Progress::new(mark.tasks), Progress::new(mark.history)];
         let mut writing = Writing { _lock: lock, writer: Some(writer), reader, fields, progress, committed: mark };
         if created {
             // Record the schema version at once, so an empty new index is not rebuilt again.
@@ -469,7 +474,8 @@ fn open_existing(dir: &Path) -> Result<Option<(tantivy::Index, Watermark)>, Inde
 
 /// Whether the watermark names rows the store does not have (the index belongs to another database).
 async fn ahead_of(store: &Store, mark: &Watermark) -> Result<bool, StoreError> {
-    for (feed, done) in [(Feed::Messages, mark.messages), (Feed::Decisions, mark.decisions), (Feed::Tasks, mark.tasks), (Feed::History, mark.history)]
+    for (feed, done) in
+        [(Feed::Messages, mark.messages), (Feed::Decisions, mark.decisions), (Feed::Tasks, mark.tasks), (Feed::History, mark.history)]
     {
         if done > 0 && store.max_id(feed).await? < done {
             return Ok(true);

@@ -80,7 +80,11 @@ pub fn text_analyzer() -> TextAnalyzer {
 }
 
 pub fn name_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer::default()).filter(RemoveLongFilter::limit(64)).filter(LowerCaser).filter(AsciiFoldingFilter).build()
+    TextAnalyzer::builder(WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
 }
 
 /// Scripts written without spaces between words: each character is a token of its own.

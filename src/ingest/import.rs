@@ -32,6 +32,9 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// Files skipped because an earlier run imported them completely.
     pub already_imported: u64,
+    /// Documents added to the search index (none when another process, like `serve`, holds it:
+    /// that process indexes them within a second).
+    pub indexed: u64,
     pub problems: Vec<Problem>,
 }
 
@@ -76,6 +79,14 @@ pub async fn import(app: &App, paths: &[PathBuf], opts: &ImportOptions) -> Resul
         match detect(&path) {
             Ok(kind) => import_one(app, &path, kind, named.as_ref(), opts, &mut report).await?,
             Err(error) => report.problems.push(Problem { path: path.display().to_string(), offset: None, error }),
+        }
+    }
+    // One catch-up for the whole import: the index commits once per 20,000 documents, not per batch.
+    match app.index.catch_up(&app.store, app.now().timestamp()).await {
+        Ok(done) => report.indexed = done.documents,
+        Err(crate::index::IndexError::Locked(_)) => tracing::debug!("search index held by another process; it indexes the import"),
+        Err(e) => {
+            tracing::warn!(error = %e, "imported messages are not searchable yet: the next `serve`, `search` or `reindex` indexes them")
         }
     }
     Ok(report)
