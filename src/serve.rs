@@ -114,13 +114,16 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
 
 /// `docket serve`: runs until SIGTERM or SIGINT.
 pub async fn run(app: App) -> Result<(), ServeError> {
+    // Listen for SIGTERM before announcing anything: a stop that comes right after "listening"
+    // must stop cleanly, not kill the process.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let running = start(app).await?;
     println!("smtp listening on {}", running.smtp);
     if let Some(l) = &running.lmtp {
         println!("lmtp listening on {l}");
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    wait_for_signal().await;
+    wait_for_signal(term).await;
     tracing::info!("stopping: finishing sessions in flight");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     running.stop().await;
@@ -128,16 +131,15 @@ pub async fn run(app: App) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
+async fn wait_for_signal(term: Option<tokio::signal::unix::Signal>) {
+    match term {
+        Some(mut term) => {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
         }
-        Err(_) => {
+        None => {
             let _ = tokio::signal::ctrl_c().await;
         }
     }

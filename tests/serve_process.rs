@@ -150,7 +150,8 @@ async fn sigkill_during_a_load_run_loses_no_accepted_message() {
     // A restart finishes what the kill interrupted; a clean stop flushes the rest.
     let (child, _) = serve(&mut docket(&data));
     signal(&child, "-TERM");
-    assert!(child.wait_with_output().unwrap().status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
     assert_eq!(count(&data, "SELECT COUNT(*) FROM inbound WHERE state <> 'stored'").await, 0);
     let stored = count(&data, "SELECT COUNT(*) FROM messages").await;
     assert_eq!(stored, count(&data, "SELECT COUNT(*) FROM inbound").await);
