@@ -24,8 +24,8 @@ const SESSION_TIMEOUTS: u32 = 6;
 const MAX_RECIPIENTS: usize = 100;
 /// How often the scheduler runs.
 const TICK_EVERY: Duration = Duration::from_secs(60);
-/// How often the search index catches up with the database (new mail is searchable within ~1 s).
-const INDEX_EVERY: Duration = Duration::from_secs(1);
+/// How often the search index catches up with the database (new mail is searchable within ~0.5 s).
+const INDEX_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -191,7 +191,7 @@ async fn indexer(app: App, mut stopped: watch::Receiver<bool>) {
         let result = app.index.catch_up(&app.store, app.now().timestamp()).await;
         match &result {
             Ok(done) if done.rebuilt => tracing::info!(documents = done.documents, "search index built from the database"),
-            Err(e) if !failing => tracing::warn!(error = %e, "search index not updated; trying again every second"),
+            Err(e) if !failing => tracing::warn!(error = %e, "search index not updated; trying again shortly"),
             _ => {}
         }
         failing = result.is_err();
