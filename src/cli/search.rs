@@ -81,13 +81,14 @@ pub async fn reindex(app: &App, args: ReindexArgs) -> CliResult {
     }
     let start = Instant::now();
     let tick = |n: u64| bar.inc(n);
-    let done = app.index.reindex(&app.store, app.now().timestamp(), &tick).await.map_err(failure)?;
+    app.index.reindex(&app.store, app.now().timestamp(), &tick).await.map_err(failure)?;
     bar.finish_and_clear();
-    app.index.release().await;
     let secs = start.elapsed().as_secs_f64();
+    let documents = app.index.document_count().map_err(failure)?;
+    app.index.release().await;
     if args.json {
-        return print_json(&serde_json::json!({ "documents": done.documents, "seconds": secs, "index": app.index.dir() }));
+        return print_json(&serde_json::json!({ "documents": documents, "seconds": secs, "index": app.index.dir() }));
     }
-    println!("indexed {} messages, decisions and tasks in {:.1} s into {}", done.documents, secs, app.index.dir().display());
+    println!("indexed {documents} messages, decisions and tasks in {secs:.1} s into {}", app.index.dir().display());
     Ok(ExitCode::SUCCESS)
 }

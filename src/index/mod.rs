@@ -160,11 +160,23 @@ impl Index {
 
     /// Lets the writer go (and the lock with it), e.g. when `serve` stops.
     pub async fn release(&self) {
-        if let Some(w) = self.inner.writing.lock().await.take()
+        let mut guard = self.inner.writing.lock().await;
+        // Later searches open the index read-only (and follow the next writer's commits).
+        if let Ok(mut r) = self.inner.reading.lock() {
+            *r = None;
+        }
+        if let Some(w) = guard.take()
             && let Some(writer) = w.writer
         {
             let _ = tokio::task::spawn_blocking(move || writer.wait_merging_threads()).await;
         }
+    }
+
+    /// Documents in the index as last committed.
+    pub fn document_count(&self) -> Result<u64, IndexError> {
+        let reading = self.reading()?;
+        reading.reader.reload()?;
+        Ok(reading.reader.searcher().num_docs())
     }
 
     fn publish(&self, reading: Reading) {
