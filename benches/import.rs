@@ -1,6 +1,7 @@
 //! Import and search benchmark: `cargo bench --bench import` over ../shared/corpus/mail/*.mbox.
-//! 1. import with the search index held elsewhere (parse + visible text + thread + store only);
-//! 2. import into a fresh data dir with indexing (parse + store + index), then `reindex` alone;
+//! 1. import with the search index held elsewhere (parse + visible text + thread + store only) and
+//! 2. import into a fresh data dir with indexing (parse + store + index), best of three each; then
+//! `reindex` alone;
 //! 3. index size on disk against the raw mail; 4. latency of 1,000 mixed queries (p50/p99);
 //! 5. when `notmuch` is installed, `notmuch new` and `notmuch search` on the same messages, and
 //!    the ratios; 6. the no-op re-import. Skips, saying so, when the corpus is absent.
@@ -123,28 +124,37 @@ fn main() {
     rt.block_on(async {
         let opts = ImportOptions { space: Some("corpus".into()), progress: false };
 
-        // 1. Store only: another holder of the index lock makes import skip indexing.
-        let plain = tempfile::tempdir().unwrap();
-        let app = App::open(Config::defaults_in(plain.path()).unwrap()).await.unwrap();
-        app.store.add_space("corpus", "corpus", 0).await.unwrap();
-        let holder = Index::new(app.index.dir().to_path_buf());
-        holder.catch_up(&app.store, 0).await.unwrap();
-        let start = Instant::now();
-        let report = import(&app, &files, &opts).await.unwrap();
-        let store_secs = start.elapsed().as_secs_f64();
-        assert_eq!(report.indexed, 0);
-        holder.release().await;
-        app.store.close().await;
-        drop(plain);
-
-        // 2. With the index.
-        let dir = tempfile::tempdir().unwrap();
-        let app = App::open(Config::defaults_in(dir.path()).unwrap()).await.unwrap();
-        app.store.add_space("corpus", "corpus", 0).await.unwrap();
-        let rss_before = peak_rss_kib();
-        let start = Instant::now();
-        let report = import(&app, &files, &opts).await.unwrap();
-        let secs = start.elapsed().as_secs_f64();
+        // 1 and 2, alternately, three times each; the best run of each counts (the machine is shared).
+        // Store only: another holder of the index lock makes import skip indexing.
+        let mut store_secs = f64::MAX;
+        let mut best = None;
+        let mut rss_before = 0;
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let app = App::open(Config::defaults_in(dir.path()).unwrap()).await.unwrap();
+            app.store.add_space("corpus", "corpus", 0).await.unwrap();
+            rss_before = peak_rss_kib();
+            let start = Instant::now();
+            let report = import(&app, &files, &opts).await.unwrap();
+            // Counted until the index's background merges are done too.
+            app.index.release().await;
+            let secs = start.elapsed().as_secs_f64();
+            if best.as_ref().is_none_or(|(_, _, _, s)| secs < *s) {
+                best = Some((dir, app, report, secs));
+            }
+            let plain = tempfile::tempdir().unwrap();
+            let app = App::open(Config::defaults_in(plain.path()).unwrap()).await.unwrap();
+            app.store.add_space("corpus", "corpus", 0).await.unwrap();
+            let holder = Index::new(app.index.dir().to_path_buf());
+            holder.catch_up(&app.store, 0).await.unwrap();
+            let start = Instant::now();
+            let report = import(&app, &files, &opts).await.unwrap();
+            store_secs = store_secs.min(start.elapsed().as_secs_f64());
+            assert_eq!(report.indexed, 0);
+            holder.release().await;
+            app.store.close().await;
+        }
+        let (dir, app, report, secs) = best.unwrap();
         let threads = app.store.threads(Some("corpus"), None, 3).await.unwrap();
         let n = report.messages as f64;
         println!(
@@ -284,7 +294,7 @@ fn notmuch(files: &[PathBuf], messages: u64, docket_secs: f64, qs: &[Q], p50: Du
     let mut base: Vec<Duration> = (0..50)
         .map(|_| {
             let start = Instant::now();
-            let _ = run(&["count", "--output=messages", "id:none@bench"]);
+            let _ = run(&["search", "--output=messages", "--limit=20", "id:none@bench"]);
             start.elapsed()
         })
         .collect();
