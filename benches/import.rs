@@ -1,10 +1,14 @@
 //! Import and search benchmark: `cargo bench --bench import` over ../shared/corpus/mail/*.mbox.
-//! 1. import with the search index held elsewhere (parse + visible text + thread + store only) and
-//! 2. import into a fresh data dir with indexing (parse + store + index), best of three each; then
-//! `reindex` alone;
-//! 3. index size on disk against the raw mail; 4. latency of 1,000 mixed queries (p50/p99);
-//! 5. when `notmuch` is installed, `notmuch new` and `notmuch search` on the same messages, and
-//!    the ratios; 6. the no-op re-import. Skips, saying so, when the corpus is absent.
+//! 1. Import with the search index held elsewhere (parse + visible text + thread + store only),
+//!    and import into a fresh data dir with indexing (parse + store + index), alternately, best of
+//!    three each; then `reindex` alone.
+//! 2. Index size on disk against the raw mail.
+//! 3. Latency of 1,000 mixed queries (p50/p99).
+//! 4. When `notmuch` is installed, `notmuch new` and `notmuch search` on the same messages, and
+//!    the ratios.
+//! 5. The no-op re-import.
+//!
+//! Skips, saying so, when the corpus is absent.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use docket::app::App;
@@ -198,7 +202,7 @@ fn main() {
             bytes as f64 / 1e6
         );
 
-        // 4. Query latency, end to end (parse, search, snippets, thread lookup in the store).
+        // 3. Query latency, end to end (parse, search, snippets, thread lookup in the store).
         app.index.catch_up(&app.store, 0).await.unwrap();
         let subjects: Vec<String> = threads.iter().map(|t| t.subject.clone()).collect();
         let mut senders: Vec<String> = threads.iter().flat_map(|t| t.participants.clone()).collect();
@@ -230,10 +234,10 @@ fn main() {
             errors
         );
 
-        // 5. notmuch on the same messages.
+        // 4. notmuch on the same messages.
         notmuch(&files, report.messages, secs, &qs, p50, p99);
 
-        // 6. Re-import.
+        // 5. Re-import.
         let start = Instant::now();
         let again = import(&app, &files, &opts).await.unwrap();
         println!(
