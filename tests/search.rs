@@ -397,3 +397,24 @@ fn cli_search_and_reindex() {
     let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(hits.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn import_indexes_what_it_stores() {
+    for t in backends().await {
+        let eng = t.space("eng").await;
+        let mut mbox = Vec::new();
+        for i in 0..40 {
+            mbox.extend_from_slice(b"From someone@example.org Tue Nov 24 08:00:00 2026\n");
+            let raw = Mail::new(&format!("imp{i}@x"), &format!("Archive {i}")).body(&format!("Old note {i} about gearboxes.\n")).raw();
+            mbox.extend_from_slice(&String::from_utf8(raw).unwrap().replace("\r\n", "\n").into_bytes());
+            mbox.extend_from_slice(b"\n");
+        }
+        let file = t.dir.path().join("old.mbox");
+        std::fs::write(&file, &mbox).unwrap();
+        let opts = docket::ingest::import::ImportOptions { space: Some(eng), progress: false };
+        let report = docket::ingest::import::import(&t.app, &[file], &opts).await.unwrap();
+        assert_eq!((report.stored, report.indexed), (40, 40), "[{}] {report:?}", t.backend);
+        assert_eq!(find(&t, "gearboxes").await.len(), 20, "[{}] the default limit", t.backend);
+        assert_eq!(set(&t, "\"old note 17\"").await.len(), 1);
+    }
+}

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 /// Messages per transaction: large enough to amortise the commit, small enough to resume cheaply.
 const BATCH: usize = 256;
+/// How often the search index catches up while an import runs.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -73,23 +75,56 @@ pub async fn import(app: &App, paths: &[PathBuf], opts: &ImportOptions) -> Resul
         None => None,
     };
     let mut report = ImportReport::default();
-    for path in paths {
-        report.files += 1;
-        let path = path.canonicalize().unwrap_or_else(|_| path.clone());
-        match detect(&path) {
-            Ok(kind) => import_one(app, &path, kind, named.as_ref(), opts, &mut report).await?,
-            Err(error) => report.problems.push(Problem { path: path.display().to_string(), offset: None, error }),
-        }
-    }
-    // One catch-up for the whole import: the index commits once per 20,000 documents, not per batch.
+    // The index follows the import from a second task (its writer thread works while we parse
+    // and store), committing once per round rather than per batch.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = tokio::spawn(follow(app.clone(), stopped));
+    let result = import_all(app, paths, named.as_ref(), opts, &mut report).await;
+    let _ = stop.send(true);
+    let followed = follower.await.unwrap_or(0);
+    result?;
     match app.index.catch_up(&app.store, app.now().timestamp()).await {
-        Ok(done) => report.indexed = done.documents,
+        Ok(done) => report.indexed = followed + done.documents,
         Err(crate::index::IndexError::Locked(_)) => tracing::debug!("search index held by another process; it indexes the import"),
         Err(e) => {
             tracing::warn!(error = %e, "imported messages are not searchable yet: the next `serve`, `search` or `reindex` indexes them")
         }
     }
     Ok(report)
+}
+
+async fn import_all(
+    app: &App,
+    paths: &[PathBuf],
+    named: Option<&Space>,
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+) -> Result<(), IngestError> {
+    for path in paths {
+        report.files += 1;
+        let path = path.canonicalize().unwrap_or_else(|_| path.clone());
+        match detect(&path) {
+            Ok(kind) => import_one(app, &path, kind, named, opts, report).await?,
+            Err(error) => report.problems.push(Problem { path: path.display().to_string(), offset: None, error }),
+        }
+    }
+    Ok(())
+}
+
+/// Catches the index up every `FOLLOW_EVERY` until told to stop; returns the documents written.
+/// Gives up quietly when another process holds the index (it indexes the import itself).
+async fn follow(app: App, mut stopped: tokio::sync::watch::Receiver<bool>) -> u64 {
+    let mut written = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+            _ = stopped.changed() => return written,
+        }
+        match app.index.catch_up(&app.store, app.now().timestamp()).await {
+            Ok(done) => written += done.documents,
+            Err(_) => return written,
+        }
+    }
 }
 
 async fn import_one(
