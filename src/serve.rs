@@ -74,9 +74,15 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
             Listener::Tcp(l)
         }
     };
-    let lmtp_listener = match &cfg.lmtp.listen {
-        Some(spec) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
-        None => None,
+    // A second socket from systemd (docket.socket's second Listen line) is the LMTP door.
+    let passed_lmtp = match passed.take_unix_listener(1) {
+        Ok(Some(l)) => Some(l.set_nonblocking(true).and_then(|()| tokio::net::UnixListener::from_std(l)).map(Listener::Unix)),
+        _ => passed.take_tcp_listener(1).ok().flatten().map(from_std),
+    };
+    let lmtp_listener = match (passed_lmtp, &cfg.lmtp.listen) {
+        (Some(l), _) => Some(l.map_err(|source| bind_error("LMTP", "socket from systemd", "lmtp.listen", source))?),
+        (None, Some(spec)) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
+        (None, None) => None,
     };
     let hostname = cfg.server.domain.clone();
     let session = |lmtp: bool, tls: bool| SessionConfig {
