@@ -3,6 +3,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::ingest::auth::Dkim;
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
     pub secret: Secret,
+    /// Verifies senders' DKIM signatures when `security.require_dkim` is set.
+    pub dkim: Arc<Dkim>,
 }
 
 /// Key material; never printed.
@@ -92,7 +95,7 @@ impl App {
             .map_err(|source| AppError::DataDir { path: dir.clone(), source })?;
         let secret = Secret::load(&config, dir).map_err(|source| AppError::DataDir { path: dir.join("secret"), source })?;
         let store = Store::open(&config.database.url).await?;
-        Ok(App { config: Arc::new(config), store, clock, secret })
+        Ok(App { config: Arc::new(config), store, clock, secret, dkim: Arc::default() })
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -117,13 +117,15 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
 
 /// `docket serve`: runs until SIGTERM or SIGINT.
 pub async fn run(app: App) -> Result<(), ServeError> {
+    // Handlers first: a SIGTERM that arrives as soon as we say we listen must stop us cleanly.
+    let stop_signal = stop_signal();
     let running = start(app).await?;
     println!("smtp listening on {}", running.smtp);
     if let Some(l) = &running.lmtp {
         println!("lmtp listening on {l}");
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    wait_for_signal().await;
+    stop_signal.await;
     tracing::info!("stopping: finishing sessions in flight");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     running.stop().await;
@@ -131,17 +133,23 @@ pub async fn run(app: App) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Resolves on SIGTERM or SIGINT; both handlers are installed when this returns, not when it is
+/// first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
