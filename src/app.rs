@@ -4,6 +4,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::index::Index;
+use crate::ingest::auth::Dkim;
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
     pub secret: Secret,
+    /// Verifies senders' DKIM signatures when `security.require_dkim` is set.
+    pub dkim: Arc<Dkim>,
 }
 
 /// Key material; never printed.
@@ -96,7 +99,7 @@ impl App {
         let secret = Secret::load(&config, dir).map_err(|source| AppError::DataDir { path: dir.join("secret"), source })?;
         let store = Store::open(&config.database.url).await?;
         let index = Index::new(dir.join("index"));
-        Ok(App { config: Arc::new(config), store, index, clock, secret })
+        Ok(App { config: Arc::new(config), store, index, clock, secret, dkim: Arc::default() })
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

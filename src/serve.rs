@@ -76,9 +76,15 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
             Listener::Tcp(l)
         }
     };
-    let lmtp_listener = match &cfg.lmtp.listen {
-        Some(spec) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
-        None => None,
+    // A second socket from systemd (docket.socket's second Listen line) is the LMTP door.
+    let passed_lmtp = match passed.take_unix_listener(1) {
+        Ok(Some(l)) => Some(l.set_nonblocking(true).and_then(|()| tokio::net::UnixListener::from_std(l)).map(Listener::Unix)),
+        _ => passed.take_tcp_listener(1).ok().flatten().map(from_std),
+    };
+    let lmtp_listener = match (passed_lmtp, &cfg.lmtp.listen) {
+        (Some(l), _) => Some(l.map_err(|source| bind_error("LMTP", "socket from systemd", "lmtp.listen", source))?),
+        (None, Some(spec)) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
+        (None, None) => None,
     };
     let hostname = cfg.server.domain.clone();
     let session = |lmtp: bool, tls: bool| SessionConfig {
@@ -114,16 +120,15 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
 
 /// `docket serve`: runs until SIGTERM or SIGINT.
 pub async fn run(app: App) -> Result<(), ServeError> {
-    // Listen for SIGTERM before announcing anything: a stop that comes right after "listening"
-    // must stop cleanly, not kill the process.
-    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    // Handlers first: a SIGTERM that arrives as soon as we say we listen must stop us cleanly.
+    let stop_signal = stop_signal();
     let running = start(app).await?;
     println!("smtp listening on {}", running.smtp);
     if let Some(l) = &running.lmtp {
         println!("lmtp listening on {l}");
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    wait_for_signal(term).await;
+    stop_signal.await;
     tracing::info!("stopping: finishing sessions in flight");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     running.stop().await;
@@ -131,16 +136,23 @@ pub async fn run(app: App) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn wait_for_signal(term: Option<tokio::signal::unix::Signal>) {
-    match term {
-        Some(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+/// Resolves on SIGTERM or SIGINT; both handlers are installed when this returns, not when it is
+/// first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
-        }
-        None => {
-            let _ = tokio::signal::ctrl_c().await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

@@ -42,6 +42,7 @@ fn ingest_speaks_sysexits() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert_eq!(code(&docket(d, &["space", "add", "eng"], None)), 0);
+    assert_eq!(code(&docket(d, &["member", "add", "alice@example.org", "--space", "eng"], None)), 0);
     let mail = Mail::new("p1@x", "Pipe").raw();
     let first = docket(d, &["ingest", "--space", "eng"], Some(&mail));
     assert_eq!(code(&first), 0, "{}", text(&first));
@@ -58,6 +59,13 @@ fn ingest_speaks_sysexits() {
     let routed = Mail::new("p2@x", "Routed").raw();
     let ok = docket_env(d, &["ingest", "--recipient", "eng+abc@docket.test"], Some(&routed), &[("DOCKET__SERVER__DOMAIN", "docket.test")]);
     assert_eq!(code(&ok), 0, "{}", text(&ok));
+    // The pipe applies the sender policy: a stranger's mail is kept for review, not posted.
+    let stranger = Mail::new("p3@x", "Hello").from("Mallory <mallory@evil.test>").raw();
+    let held = docket(d, &["ingest", "--space", "eng", "--sender", "mallory@evil.test"], Some(&stranger));
+    assert_eq!(code(&held), 0, "{}", text(&held));
+    assert!(text(&held).contains("held for review") && text(&held).contains("not a member"), "{}", text(&held));
+    let listed = text(&docket(d, &["quarantine", "list"], None));
+    assert!(listed.contains("not-member"), "{listed}");
 }
 
 #[test]

@@ -17,6 +17,7 @@ async fn start(t: &support::TestApp) -> (App, Running) {
     c.smtp.listen = "127.0.0.1:0".parse().unwrap();
     c.smtp.max_message_bytes = 10_000;
     c.lmtp.listen = Some("127.0.0.1:0".into());
+    c.security.accept_from = docket::config::AcceptFrom::Members;
     let app = App { config: Arc::new(c), ..t.app.clone() };
     let space = app.store.add_space("eng", "Engineering", t0().timestamp()).await.unwrap();
     app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();

@@ -24,6 +24,7 @@ fn serving(t: &TestApp, tweak: impl FnOnce(&mut docket::config::Config)) -> App 
     let mut c = (*t.app.config).clone();
     c.server.domain = DOMAIN.into();
     c.smtp.listen = "127.0.0.1:0".parse().unwrap();
+    c.security.accept_from = docket::config::AcceptFrom::Members;
     tweak(&mut c);
     App { config: Arc::new(c), ..t.app.clone() }
 }
@@ -395,4 +396,87 @@ async fn limits_timeouts_and_a_graceful_stop() {
     stopping.await.unwrap();
     assert_eq!(app.store.command_mail().await.unwrap().len(), 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 1, "flushed before stop returned");
+}
+
+/// `security.require_dkim`: a member's mail needs a passing DKIM signature of its From domain
+/// (mail-auth verifies it; the key is served from the DNS cache, so no test touches DNS).
+#[tokio::test]
+async fn require_dkim_refuses_unsigned_forged_and_tampered_mail() {
+    use mail_auth::common::crypto::Ed25519Key;
+    use mail_auth::common::headers::HeaderWriter;
+    use mail_auth::dkim::DkimSigner;
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let key = Ed25519Key::from_pkcs8_der(&pair.serialize_der()).unwrap();
+    let record = format!("v=DKIM1; k=ed25519; p={}", data_encoding::BASE64.encode(pair.public_key_raw()));
+    let signer = DkimSigner::from_key(key).domain("example.org").selector("s1").headers(["From", "To", "Subject", "Date", "Message-ID"]);
+    let sign = |raw: Vec<u8>| {
+        let signature = signer.sign(&raw).unwrap();
+        let mut signed = signature.to_header().into_bytes();
+        signed.extend_from_slice(&raw);
+        signed
+    };
+    for t in support::backends().await {
+        let (app, running) = setup(&t, |c| c.security.require_dkim = true).await;
+        let until = std::time::Instant::now() + Duration::from_secs(3600);
+        app.dkim.keys().add_key("s1._domainkey.example.org", &record, until).unwrap();
+        let bt = t.backend;
+        let mut c = session(&running.smtp).await;
+        let signed = sign(Mail::new("signed@example.org", "signed").raw());
+        let r = c.send("alice@example.org", &["eng@docket.test"], &signed).await;
+        assert!(r.starts_with("250 2.0.0"), "[{bt}] {r}");
+        let unsigned = Mail::new("unsigned@example.org", "unsigned").raw();
+        let r = c.send("alice@example.org", &["eng@docket.test"], &unsigned).await;
+        assert!(r.starts_with("550 5.7.20") && r.contains("no DKIM signature from example.org"), "[{bt}] {r}");
+        let mut tampered = sign(Mail::new("tampered@example.org", "tampered").raw());
+        let at = tampered.len() - 4;
+        tampered[at] ^= 1;
+        let r = c.send("alice@example.org", &["eng@docket.test"], &tampered).await;
+        assert!(r.starts_with("550 5.7.20"), "[{bt}] {r}");
+        // Signed by a domain that is not the From domain: not aligned.
+        let other = sign(Mail::new("other@example.org", "other").from("Alice <alice@elsewhere.test>").raw());
+        let r = c.send("alice@example.org", &["eng@docket.test"], &other).await;
+        assert!(r.starts_with("550 5.7.20"), "[{bt}] {r}");
+        assert!(c.cmd("QUIT").await.starts_with("221"));
+        processed(&app, 1).await;
+        running.stop().await;
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 1, "[{bt}] only the signed message is stored");
+    }
+}
+
+/// Behind an MTA that verifies DKIM itself, its Authentication-Results (for the configured
+/// authserv-id only) decide, for the pipe as for SMTP; forged results of other hosts count for nothing.
+#[tokio::test]
+async fn require_dkim_trusts_the_configured_authserv_id() {
+    for t in support::backends().await {
+        let app = serving(&t, |c| {
+            c.security.require_dkim = true;
+            c.security.trusted_authserv_id = Some("mx.team.test".into());
+        });
+        let space = app.store.add_space("eng", "Engineering", t0().timestamp()).await.unwrap();
+        app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
+        let bt = t.backend;
+        let pipe = |raw: Vec<u8>| {
+            let app = app.clone();
+            async move {
+                let envelope = docket::ingest::Envelope { mail_from: Some("alice@example.org".into()), rcpt_to: vec![] };
+                docket::ingest::pipe::ingest(&app, raw, Some("eng"), envelope).await
+            }
+        };
+        let with = |id: &str, results: &str| {
+            let mut m = Mail::new(id, "auth");
+            m.extra.push(format!("Authentication-Results: {results}"));
+            m.raw()
+        };
+        let ok = pipe(with("a1@example.org", "mx.team.test; dkim=pass header.d=example.org; spf=pass")).await.unwrap();
+        assert!(matches!(ok, docket::ingest::Outcome::Stored(_)), "[{bt}] {ok:?}");
+        let forged = pipe(with("a2@example.org", "evil.test; dkim=pass header.d=example.org")).await.unwrap();
+        assert!(
+            matches!(&forged, docket::ingest::Outcome::Quarantined { reason, .. } if reason.contains("reported no DKIM result")),
+            "[{bt}] {forged:?}"
+        );
+        let failed = pipe(with("a3@example.org", "mx.team.test; dkim=fail header.d=example.org")).await.unwrap();
+        assert!(matches!(failed, docket::ingest::Outcome::Quarantined { .. }), "[{bt}] {failed:?}");
+        let temp = pipe(with("a4@example.org", "mx.team.test; dkim=temperror header.d=example.org")).await.unwrap_err();
+        assert_eq!(temp.exit_code(), 75, "[{bt}] the MTA keeps it and retries");
+    }
 }

@@ -150,10 +150,53 @@ async fn sigkill_during_a_load_run_loses_no_accepted_message() {
     // A restart finishes what the kill interrupted; a clean stop flushes the rest.
     let (child, _) = serve(&mut docket(&data));
     signal(&child, "-TERM");
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(child.wait_with_output().unwrap().status.success());
     assert_eq!(count(&data, "SELECT COUNT(*) FROM inbound WHERE state <> 'stored'").await, 0);
     let stored = count(&data, "SELECT COUNT(*) FROM messages").await;
     assert_eq!(stored, count(&data, "SELECT COUNT(*) FROM inbound").await);
     assert!(stored >= accepted.len() as i64);
+}
+
+#[tokio::test]
+async fn takes_its_socket_from_systemd() {
+    if Command::new("systemd-socket-activate").arg("--version").output().is_err() {
+        println!("skipped: systemd-socket-activate not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let cmd = docket(&data);
+    let program = cmd.get_program().to_owned();
+    let mut activate = Command::new("systemd-socket-activate");
+    activate.args(["-l", &listen]);
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            activate.env(k, v).arg("-E").arg(k);
+        }
+    }
+    activate.arg(program);
+    // systemd-socket-activate starts the service on the first connection: make one, and read the
+    // greeting the started server sends on it.
+    let poke = std::thread::spawn(move || {
+        for _ in 0..100 {
+            if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
+                let mut greeting = [0u8; 3];
+                std::io::Read::read_exact(&mut s, &mut greeting).unwrap();
+                return (listen, greeting);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("systemd-socket-activate never listened on {listen}");
+    });
+    let (child, addr) = serve(&mut activate);
+    let (listen, greeting) = poke.join().unwrap();
+    assert_eq!(&greeting, b"220");
+    assert_eq!(addr, listen, "serve used the socket systemd bound, not smtp.listen");
+    let reply = send(&addr, &Mail::new("sa@example.org", "activated").raw()).await.unwrap();
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    signal(&child, "-TERM");
+    assert!(child.wait_with_output().unwrap().status.success());
 }

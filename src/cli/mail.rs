@@ -104,6 +104,10 @@ pub async fn ingest(config: Config, args: IngestArgs) -> CliResult {
             println!("already stored in {space}: nothing changed");
             Ok(ExitCode::SUCCESS)
         }
+        Ok(Outcome::Quarantined { space, reason }) => {
+            println!("held for review in {space} (not posted): {reason}; see `docket quarantine list`");
+            Ok(ExitCode::SUCCESS)
+        }
         Err(e) => Err(Failure { code: e.exit_code(), error: e.into() }),
     }
 }

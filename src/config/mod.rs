@@ -127,6 +127,9 @@ pub struct Security {
     pub secret: Option<String>,
     pub accept_from: AcceptFrom,
     pub require_dkim: bool,
+    /// The authserv-id of an MTA in front of docket whose Authentication-Results header is trusted
+    /// instead of verifying DKIM here (RFC 8601).
+    pub trusted_authserv_id: Option<String>,
     pub per_sender_per_hour: u64,
 }
 
@@ -204,6 +207,7 @@ impl Config {
                     raw::one_of(&[("members", AcceptFrom::Members), ("anyone", AcceptFrom::Anyone)]),
                 ),
                 require_dkim: r.get("security.require_dkim", false, raw::boolean),
+                trusted_authserv_id: r.opt("security.trusted_authserv_id", authserv_id),
                 per_sender_per_hour: r.get("security.per_sender_per_hour", 120, raw::positive),
             },
         };
@@ -251,6 +255,11 @@ fn smtp_url(s: &str) -> Result<String, String> {
     } else {
         Err("expected smtp://host:port or smtps://host:465 (leave empty for the outbox)".into())
     }
+}
+
+fn authserv_id(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() || s.contains([';', ' ', '(']) { Err("must be a host name like mx.example.org".into()) } else { Ok(s.to_string()) }
 }
 
 fn secret(s: &str) -> Result<String, String> {

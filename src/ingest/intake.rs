@@ -4,7 +4,7 @@
 //! worker, batched the same way; a crash in between is finished by `ingest::recover`.
 
 use super::address::{self, Recipient};
-use super::policy::{self, Facts, Reason, Verdict};
+use super::policy::{Reason, Verdict};
 use super::session::Reply;
 use super::{Prepared, Source, StoredMessage, Target, prepare, reply_slot, store_prepared, token};
 use crate::app::App;
@@ -159,6 +159,11 @@ impl Intake {
         }
         let prepared = Arc::new(prepare(&raw));
         let per_recipient = source == Source::Lmtp;
+        let posting = rcpts.iter().any(|(_, r)| matches!(r, Rcpt::Space { .. }));
+        let auth = match posting {
+            true => super::authenticate(&self.app, &raw, &prepared.parsed).await,
+            false => None,
+        };
         let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(rcpts.len());
         for (_, rcpt) in rcpts {
             let Rcpt::Space { space, token_member } = rcpt else {
@@ -169,7 +174,14 @@ impl Intake {
                 Ok(m) => m,
                 Err(e) => return vec![store_down(&e); rcpts.len()],
             };
-            verdicts.push(Some(self.verdict(mail_from, &prepared, &members, token_member.as_deref())));
+            verdicts.push(Some(super::sender_verdict(
+                &self.app,
+                Some(mail_from),
+                &prepared,
+                &members,
+                token_member.as_deref(),
+                auth.as_ref(),
+            )));
         }
         // One SMTP reply covers every recipient: when some spaces take the message, a space that
         // would refuse it quarantines it instead, so nothing is dropped behind a 250.
@@ -252,19 +264,6 @@ impl Intake {
                 _ => Reply::new(250, (2, 0, 0), "stored"),
             })
             .collect()
-    }
-
-    fn verdict(&self, mail_from: &str, prepared: &Prepared, members: &[Member], token_member: Option<&str>) -> Verdict {
-        let from = prepared.parsed.from.as_ref().map(|f| f.email.as_str()).unwrap_or_default();
-        let facts = Facts {
-            mail_from: Some(mail_from),
-            parsed: &prepared.parsed,
-            from_is_member: members.iter().any(|m| m.email.eq_ignore_ascii_case(from)),
-            token_member,
-            accept_from: self.app.config.security.accept_from,
-            domain: &self.app.config.server.domain,
-        };
-        policy::decide(&facts)
     }
 }
 

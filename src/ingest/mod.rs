@@ -4,6 +4,7 @@
 //! nothing (`recover` finishes such deliveries).
 
 pub mod address;
+pub mod auth;
 pub mod import;
 pub mod intake;
 pub mod lmtp;
@@ -65,6 +66,11 @@ pub enum Outcome {
     Duplicate {
         space: String,
     },
+    /// Kept but not posted (SPEC §3 sender policy): `docket quarantine` lists it.
+    Quarantined {
+        space: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,12 +103,15 @@ pub enum IngestError {
     UnknownSpace(String),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// `security.require_dkim` and the signature cannot be checked now.
+    #[error("{0}")]
+    AuthUnavailable(String),
 }
 
 impl IngestError {
     /// Trying again later may work (the store is down, locked or full).
     pub fn is_temporary(&self) -> bool {
-        matches!(self, IngestError::Store(e) if e.is_temporary())
+        matches!(self, IngestError::Store(e) if e.is_temporary()) || matches!(self, IngestError::AuthUnavailable(_))
     }
 
     /// sysexits(3) code for the MTA pipe: 65 bad data, 67 unknown recipient, 75 try again later.
@@ -111,7 +120,7 @@ impl IngestError {
             IngestError::Empty | IngestError::TooLarge { .. } => 65,
             IngestError::NoSpace { .. } | IngestError::UnknownSpace(_) => 67,
             // A store that cannot take the message now; the MTA keeps it and retries.
-            IngestError::Store(_) => 75,
+            IngestError::Store(_) | IngestError::AuthUnavailable(_) => 75,
         }
     }
 }
@@ -136,24 +145,85 @@ pub fn prepare(raw: &[u8]) -> Prepared {
     Prepared { parsed, visible, dedup_key, content_hash }
 }
 
+/// The sender policy's verdict on one delivery into a space whose members are `members`
+/// (SPEC §3), the same for every door that takes live mail.
+pub fn sender_verdict(
+    app: &App,
+    mail_from: Option<&str>,
+    prepared: &Prepared,
+    members: &[Member],
+    token_member: Option<&str>,
+    auth: Option<&auth::Authentication>,
+) -> policy::Verdict {
+    let from = prepared.parsed.from.as_ref().map(|f| f.email.as_str()).unwrap_or_default();
+    policy::decide(&policy::Facts {
+        mail_from,
+        parsed: &prepared.parsed,
+        from_is_member: members.iter().any(|m| m.email.eq_ignore_ascii_case(from)),
+        token_member,
+        accept_from: app.config.security.accept_from,
+        domain: &app.config.server.domain,
+        auth,
+    })
+}
+
+/// The DKIM verdict on a message when `security.require_dkim` asks for one.
+pub async fn authenticate(app: &App, raw: &[u8], parsed: &ParsedMail) -> Option<auth::Authentication> {
+    let security = &app.config.security;
+    match security.require_dkim {
+        true => Some(auth::authenticate(&app.dkim, security.trusted_authserv_id.as_deref(), raw, parsed).await),
+        false => None,
+    }
+}
+
 /// Accepts one message end to end: checks, raw commit, then parse/thread/store.
 pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Result<Outcome, IngestError> {
     check_size(app, &msg.raw)?;
     let prepared = prepare(&msg.raw);
     let space = resolve_space(app, space, &msg.envelope, &prepared.parsed).await?;
+    // Live mail passes the sender policy; archives are history and are taken as they are.
+    let held = match msg.source {
+        Source::Import => None,
+        _ => hold(app, &msg, &prepared, &space).await?,
+    };
     let now = app.now().timestamp();
     let rcpt = serde_json::to_string(&msg.envelope.rcpt_to).unwrap_or_else(|_| "[]".into());
     let mut tx = app.store.begin().await?;
     let logged = tx.insert_inbound(&inbound_row(&space, &prepared, &msg, &rcpt, now)).await?;
+    if let (RawInsert::Inserted(id), Some(reason)) = (&logged, &held) {
+        tx.quarantine(*id, reason.code(), &reason.describe()).await?;
+        if let Some(to) = prepared.parsed.from.as_ref().filter(|_| reason.notify_sender()) {
+            tx.insert_notice(space.id, &to.email.to_ascii_lowercase(), reason.code(), &reason.describe(), *id, now).await?;
+        }
+    }
     tx.commit().await?; // durable from here on: 250 / exit 0 may be answered
     let RawInsert::Inserted(inbound_id) = logged else {
         return Ok(Outcome::Duplicate { space: space.slug });
     };
+    if let Some(reason) = held {
+        return Ok(Outcome::Quarantined { space: space.slug, reason: reason.describe() });
+    }
     let Some(stored) = process_logged(app, &space, inbound_id, &prepared, &msg.envelope.rcpt_to, now).await? else {
         return Ok(Outcome::Duplicate { space: space.slug });
     };
     tracing::debug!(msg.id = stored.id, thread.id = stored.thread_id, "stored");
     Ok(Outcome::Stored(stored))
+}
+
+/// Why live mail from a pipe is held back, if it is. A pipe cannot refuse with an SMTP code, so
+/// what the SMTP door would reject is quarantined (nothing is lost; a human sender is told once),
+/// except a DKIM check that cannot run now: the MTA keeps the message and retries.
+async fn hold(app: &App, msg: &InboundMessage, prepared: &Prepared, space: &Space) -> Result<Option<policy::Reason>, IngestError> {
+    let members = app.store.members(space).await?;
+    let token_member = reply_slot(app, space, &msg.envelope.rcpt_to)
+        .and_then(|slot| members.iter().find(|m| m.id == slot.member_id))
+        .map(|m| m.email.as_str());
+    let auth = authenticate(app, &msg.raw, &prepared.parsed).await;
+    match sender_verdict(app, msg.envelope.mail_from.as_deref(), prepared, &members, token_member, auth.as_ref()) {
+        policy::Verdict::Accept => Ok(None),
+        policy::Verdict::Reject(policy::Reason::AuthUnavailable(why)) => Err(IngestError::AuthUnavailable(why)),
+        policy::Verdict::Quarantine(reason) | policy::Verdict::Reject(reason) => Ok(Some(reason)),
+    }
 }
 
 /// Threads and stores a delivery whose raw message is already committed; None when it was

@@ -2,6 +2,7 @@
 //! auto-reply or a bounce, what is a loop. Rejections carry a precise SMTP reply; quarantined mail
 //! is kept with its reason and only a human sender (never an automaton) is told why, once.
 
+use super::auth::Authentication;
 use super::session::Reply;
 use crate::config::AcceptFrom;
 use crate::parse::mime::ParsedMail;
@@ -23,6 +24,8 @@ pub struct Facts<'a> {
     pub accept_from: AcceptFrom,
     /// This server's domain: our own Message-IDs and X-Loop values carry it.
     pub domain: &'a str,
+    /// The DKIM verdict when `security.require_dkim` asks for one.
+    pub auth: Option<&'a Authentication>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +56,10 @@ pub enum Reason {
         from: String,
         token_member: String,
     },
+    /// `security.require_dkim` and no passing DKIM signature of the From domain.
+    Unauthenticated(String),
+    /// `security.require_dkim` and the DKIM keys cannot be looked up now.
+    AuthUnavailable(String),
 }
 
 impl Reason {
@@ -68,6 +75,8 @@ impl Reason {
             Reason::NoFrom => "no-from",
             Reason::NotMember(_) => "not-member",
             Reason::TokenMismatch { .. } => "token-mismatch",
+            Reason::Unauthenticated(_) => "unauthenticated",
+            Reason::AuthUnavailable(_) => "auth-unavailable",
         }
     }
 
@@ -89,6 +98,8 @@ impl Reason {
             Reason::TokenMismatch { from, token_member } => {
                 format!("the reply address was issued to {token_member} but the message is from {from}; reply from your own copy")
             }
+            Reason::Unauthenticated(why) => format!("sender not authenticated: {why}"),
+            Reason::AuthUnavailable(why) => format!("cannot check the sender's DKIM signature now: {why}"),
         }
     }
 
@@ -97,9 +108,15 @@ impl Reason {
         let status = match self {
             Reason::TooManyHops(_) | Reason::OwnMail => (5, 4, 6),
             Reason::NoFrom => (5, 6, 0),
+            Reason::Unauthenticated(_) => (5, 7, 20), // RFC 7372 §3.1: no passing DKIM signature
+            Reason::AuthUnavailable(_) => (4, 4, 3),  // RFC 3463: directory (DNS) server failure
             _ => (5, 7, 1),
         };
-        let code = if status == (5, 4, 6) { 554 } else { 550 };
+        let code = match status {
+            (5, 4, 6) => 554,
+            (4, ..) => 451,
+            _ => 550,
+        };
         Reply::new(code, status, self.describe())
     }
 }
@@ -129,6 +146,12 @@ pub fn decide(f: &Facts<'_>) -> Verdict {
     let Some(from) = m.from.as_ref().map(|a| a.email.to_ascii_lowercase()) else {
         return Verdict::Reject(Reason::NoFrom);
     };
+    // A forged From must not pass for a member (and is never answered: it may not be theirs).
+    match f.auth {
+        Some(Authentication::Fail(why)) => return Verdict::Reject(Reason::Unauthenticated(why.clone())),
+        Some(Authentication::Unavailable(why)) => return Verdict::Reject(Reason::AuthUnavailable(why.clone())),
+        Some(Authentication::Pass(_)) | None => {}
+    }
     if let Some(owner) = f.token_member.filter(|owner| !owner.eq_ignore_ascii_case(&from)) {
         return Verdict::Quarantine(Reason::TokenMismatch { from, token_member: owner.to_string() });
     }
@@ -151,7 +174,15 @@ mod tests {
     fn verdict(headers: &str, mail_from: Option<&str>, member: bool, token_member: Option<&str>, accept: AcceptFrom) -> Verdict {
         let raw = format!("{headers}Subject: s\r\n\r\nbody\r\n");
         let parsed = mime::parse(raw.as_bytes());
-        decide(&Facts { mail_from, parsed: &parsed, from_is_member: member, token_member, accept_from: accept, domain: "docket.test" })
+        decide(&Facts {
+            mail_from,
+            parsed: &parsed,
+            from_is_member: member,
+            token_member,
+            accept_from: accept,
+            domain: "docket.test",
+            auth: None,
+        })
     }
 
     const FROM: &str = "From: Alice <alice@x.org>\r\nMessage-ID: <1@x.org>\r\n";
@@ -164,6 +195,28 @@ mod tests {
         assert_eq!(verdict(FROM, Some("alice@x.org"), false, None, AcceptFrom::Anyone), Verdict::Accept);
         assert_eq!(verdict(FROM, None, true, None, m), Verdict::Accept);
         assert_eq!(verdict("Message-ID: <2@x.org>\r\n", Some("a@x.org"), true, None, m), Verdict::Reject(Reason::NoFrom));
+    }
+
+    #[test]
+    fn unauthenticated_mail_is_refused_even_from_members() {
+        let parsed = mime::parse(format!("{FROM}Subject: s\r\n\r\nbody\r\n").as_bytes());
+        let check = |auth: Authentication| {
+            let facts = Facts {
+                mail_from: Some("alice@x.org"),
+                parsed: &parsed,
+                from_is_member: true,
+                token_member: None,
+                accept_from: AcceptFrom::Members,
+                domain: "docket.test",
+                auth: Some(&auth),
+            };
+            decide(&facts)
+        };
+        assert_eq!(check(Authentication::Pass("x.org".into())), Verdict::Accept);
+        let Verdict::Reject(r) = check(Authentication::Fail("no DKIM signature from x.org".into())) else { panic!() };
+        assert_eq!((r.reply().code, r.reply().status, r.notify_sender()), (550, Some((5, 7, 20)), false));
+        let Verdict::Reject(r) = check(Authentication::Unavailable("timeout".into())) else { panic!() };
+        assert_eq!((r.reply().code, r.reply().status), (451, Some((4, 4, 3))));
     }
 
     #[test]

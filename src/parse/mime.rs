@@ -75,6 +75,8 @@ pub struct ParsedMail {
     pub auto_submitted: Option<String>,
     pub precedence: Option<String>,
     pub x_loop: Vec<String>,
+    /// Authentication-Results header values (RFC 8601), newest first as written.
+    pub auth_results: Vec<String>,
     pub received_count: usize,
     pub is_report: bool,
     pub flags: Vec<Flag>,
@@ -144,6 +146,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             "auto-submitted" => out.auto_submitted = Some(value.to_ascii_lowercase()),
             "precedence" => out.precedence = Some(value.to_ascii_lowercase()),
             "x-loop" => out.x_loop.push(value.to_ascii_lowercase()),
+            "authentication-results" => out.auth_results.push(value.to_string()),
             "received" => out.received_count += 1,
             _ => {}
         }

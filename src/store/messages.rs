@@ -284,23 +284,23 @@ impl Tx {
         .bind(m.flags)
         .fetch_one(&mut *self.tx)
         .await?;
-        for (position, reference) in m.parents.iter().take(MAX_REFS).enumerate() {
-            sqlx::query("INSERT INTO message_refs (message_id, space_id, position, ref) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(m.space_id)
-                .bind(position as i64)
-                .bind(reference)
-                .execute(&mut *self.tx)
-                .await?;
+        // One statement per table, not per row: each round trip to the database costs more than a row.
+        let refs = &m.parents[..m.parents.len().min(MAX_REFS)];
+        if !refs.is_empty() {
+            let sql = format!("INSERT INTO message_refs (message_id, space_id, position, ref) VALUES {}", rows(refs.len(), 4));
+            let mut q = sqlx::query(&sql);
+            for (position, reference) in refs.iter().enumerate() {
+                q = q.bind(id).bind(m.space_id).bind(position as i64).bind(reference);
+            }
+            q.execute(&mut *self.tx).await?;
         }
-        for a in m.attachments {
-            sqlx::query("INSERT INTO attachments (message_id, filename, content_type, size) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(a.filename.as_deref())
-                .bind(&a.content_type)
-                .bind(a.size as i64)
-                .execute(&mut *self.tx)
-                .await?;
+        if !m.attachments.is_empty() {
+            let sql = format!("INSERT INTO attachments (message_id, filename, content_type, size) VALUES {}", rows(m.attachments.len(), 4));
+            let mut q = sqlx::query(&sql);
+            for a in m.attachments {
+                q = q.bind(id).bind(a.filename.as_deref()).bind(&a.content_type).bind(a.size as i64);
+            }
+            q.execute(&mut *self.tx).await?;
         }
         // An earlier message (a late parent) renames the thread; a later one only moves its activity.
         let display = m.base;
@@ -360,4 +360,9 @@ fn in_order(wanted: &[String], found: &[(String, i64)]) -> Vec<i64> {
         }
     }
     out
+}
+
+/// `($1, $2, …), ($5, …)`: placeholders for `count` rows of `width` values.
+fn rows(count: usize, width: usize) -> String {
+    (0..count).map(|r| format!("({})", (1..=width).map(|c| format!("${}", r * width + c)).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join(", ")
 }
