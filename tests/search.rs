@@ -359,6 +359,7 @@ fn cli_search_and_reindex() {
         child.wait_with_output().unwrap()
     };
     assert!(docket(&["space", "add", "eng"], None).status.success());
+    assert!(docket(&["member", "add", "alice@example.org", "--space", "eng"], None).status.success());
     let mail = Mail::new("c1@x", "Quarterly budget").body("#decision The budget is approved.\n").raw();
     assert!(docket(&["ingest", "--space", "eng"], Some(&mail)).status.success());
     // `search` catches the index up by itself.
