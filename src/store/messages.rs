@@ -364,5 +364,8 @@ fn in_order(wanted: &[String], found: &[(String, i64)]) -> Vec<i64> {
 
 /// `($1, $2, …), ($5, …)`: placeholders for `count` rows of `width` values.
 fn rows(count: usize, width: usize) -> String {
-    (0..count).map(|r| format!("({})", (1..=width).map(|c| format!("${}", r * width + c)).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join(", ")
+    (0..count)
+        .map(|r| format!("({})", (1..=width).map(|c| format!("${}", r * width + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
