@@ -1,8 +1,9 @@
-//! The application context every command and server shares: validated config, the store and the
-//! clock (the I/O seams), opened once at start-up.
+//! The application context every command and server shares: validated config, the store, the
+//! clock and the mailer (the I/O seams), opened once at start-up.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::notify::mailer::{self, Mailer, MailerError};
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +14,8 @@ pub enum AppError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Mailer(#[from] MailerError),
 }
 
 impl AppError {
@@ -21,6 +24,7 @@ impl AppError {
         match self {
             AppError::DataDir { .. } => true,
             AppError::Store(e) => e.is_temporary(),
+            AppError::Mailer(_) => false,
         }
     }
 }
@@ -30,6 +34,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// Where outbound mail goes: the relay of `outbound.smtp_url`, else `DATA_DIR/outbox/`.
+    pub mailer: Arc<dyn Mailer>,
     /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
     pub secret: Secret,
 }
@@ -91,8 +97,15 @@ impl App {
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(|source| AppError::DataDir { path: dir.clone(), source })?;
         let secret = Secret::load(&config, dir).map_err(|source| AppError::DataDir { path: dir.join("secret"), source })?;
+        let mailer = mailer::from_config(&config)?;
         let store = Store::open(&config.database.url).await?;
-        Ok(App { config: Arc::new(config), store, clock, secret })
+        Ok(App { config: Arc::new(config), store, clock, mailer, secret })
+    }
+
+    /// The same app sending through another mailer (tests, a relay chosen at run time).
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> App {
+        self.mailer = mailer;
+        self
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

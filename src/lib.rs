@@ -20,9 +20,12 @@
 //!        ▼  read side: store::read, store::items              CLI (src/main.rs, src/cli/)
 //!
 //!  scheduler: tick::tick(now) applies notify::* planners (pure: what is due at `now`)
+//!        │  fan-out, receipts, reminders, proposals, digests, loops, commands → render (askama)
+//!        ▼  notify::outbound queue (store::outbound, dedup key) → notify::mailer (lettre: relay or outbox)
 //! ```
 //!
-//! `app::App` carries the validated `config::Config`, the `store::Store` and the `clock::Clock`.
+//! `app::App` carries the validated `config::Config`, the `store::Store`, the `clock::Clock` and
+//! the `notify::mailer::Mailer`.
 
 pub mod app;
 pub mod clock;

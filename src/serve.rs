@@ -22,8 +22,8 @@ pub const GRACE: Duration = Duration::from_secs(30);
 const SESSION_TIMEOUTS: u32 = 6;
 /// Most recipients per message (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
 const MAX_RECIPIENTS: usize = 100;
-/// How often the scheduler runs.
-const TICK_EVERY: Duration = Duration::from_secs(60);
+/// How often the scheduler runs (planners, then the outbound queue: fan-out waits at most this).
+const TICK_EVERY: Duration = Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
