@@ -338,3 +338,122 @@ async fn a_refused_sender_gets_one_notice() {
         assert!(sent.take().is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_message_floor_never_passes_an_unplanned_message() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        team(&t).await;
+        let mut ids = Vec::new();
+        for n in 1..=3 {
+            let Outcome::Stored(m) = t.ingest(&Mail::new(&format!("f{n}@x"), "Floor").raw(), "eng").await else { panic!() };
+            ids.push(m.id);
+        }
+        let store = &t.app.store;
+        let floor = store.cursor("messages").await.unwrap();
+        // Message 2 is "still in flight" (not planned) while 1 and 3 are.
+        let mut tx = store.begin().await.unwrap();
+        tx.mark_message_planned(ids[0]).await.unwrap();
+        tx.mark_message_planned(ids[2]).await.unwrap();
+        tx.commit().await.unwrap();
+        let later = t.clock_now() + 1;
+        assert_eq!(store.advance_message_floor(floor, later).await.unwrap(), ids[0], "[{}]", t.backend);
+        let pending: Vec<i64> = store.messages_unplanned(ids[0], 10).await.unwrap().iter().map(|m| m.id).collect();
+        assert_eq!(pending, [ids[1]]);
+        // Recently received messages keep the floor where it is.
+        assert_eq!(store.advance_message_floor(ids[0], later - 10).await.unwrap(), ids[0]);
+        let mut tx = store.begin().await.unwrap();
+        tx.mark_message_planned(ids[1]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.advance_message_floor(ids[0], later).await.unwrap(), ids[2]);
+        assert!(store.messages_unplanned(ids[2], 10).await.unwrap().is_empty());
+    }
+}
+
+/// The binary: `tick --now` writes the outbox, `digest --preview` prints, `check` shows failures.
+mod cli {
+    use super::*;
+    use std::path::Path;
+    use std::process::{Command, Output, Stdio};
+
+    fn docket(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+        use std::io::Write;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_docket"));
+        cmd.current_dir(dir).args(args).env_remove("DOCKET_CONFIG").env("DOCKET__SERVER__DATA_DIR", dir.join("data"));
+        cmd.env("DOCKET__SERVER__DOMAIN", "docket.test");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.unwrap_or_default()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn out(o: &Output) -> String {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    }
+
+    fn ok(o: Output) -> String {
+        assert!(o.status.success(), "{}", out(&o));
+        out(&o)
+    }
+
+    #[allow(clippy::disallowed_methods)] // the binary runs on wall time
+    fn wall() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    async fn setup(d: &Path, env: &[(&str, &str)]) -> chrono::DateTime<chrono::Utc> {
+        ok(docket(d, &["space", "add", "eng"], None, env));
+        ok(docket(d, &["member", "add", "alice@example.org", "--space", "eng", "--tz", "Europe/Berlin"], None, env));
+        ok(docket(d, &["member", "add", "bob@example.org", "--space", "eng", "--tz", "America/Los_Angeles"], None, env));
+        let now = wall();
+        let date = (now + chrono::Duration::seconds(60)).to_rfc2822();
+        let mail = Mail::new("cli-1@example.org", "Launch").date(&date).body("#action Write the plan @bob due 2030-01-02\n").raw();
+        ok(docket(d, &["ingest", "--space", "eng"], Some(&mail), env));
+        now
+    }
+
+    #[tokio::test]
+    async fn tick_preview_and_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let now = setup(d, &[]).await;
+        let at = (now + chrono::Duration::minutes(5)).to_rfc3339();
+        let tick = ok(docket(d, &["tick", "--now", &at], None, &[]));
+        assert!(tick.contains("queued 1 fanout") && tick.contains("queued 1 receipt"), "{tick}");
+        assert!(tick.contains("sent 2 via outbox"), "{tick}");
+        assert_eq!(std::fs::read_dir(d.join("data/outbox/new")).unwrap().count(), 2);
+        let again = ok(docket(d, &["tick", "--now", &at, "--json"], None, &[]));
+        let v: serde_json::Value = serde_json::from_str(&again).unwrap();
+        assert_eq!((v["sent"].as_u64(), v["queued"].as_object().map(|q| q.len())), (Some(0), Some(0)), "{again}");
+
+        let later = (now + chrono::Duration::hours(2)).to_rfc3339();
+        let preview = ok(docket(d, &["digest", "--preview", "bob@example.org", "--now", &later], None, &[]));
+        assert!(preview.contains("Subject: [eng] Digest") && preview.contains("T-1 Write the plan"), "{preview}");
+        let stranger = docket(d, &["digest", "--preview", "nobody@example.org"], None, &[]);
+        assert!(!stranger.status.success() && out(&stranger).contains("not a member"), "{}", out(&stranger));
+        let check = ok(docket(d, &["check"], None, &[]));
+        assert!(check.contains("outbound: outbox") && check.contains("outbound sent: 2"), "{check}");
+    }
+
+    #[tokio::test]
+    async fn check_shows_mail_the_relay_refused() {
+        let sink = Sink::start().await;
+        sink.refuse_with("550 5.1.1 no such user");
+        let url = sink.url();
+        let env = [("DOCKET__OUTBOUND__SMTP_URL", url.as_str())];
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_path_buf();
+        let now = setup(&d, &env).await;
+        let at = (now + chrono::Duration::minutes(5)).to_rfc3339();
+        let (d2, at2, url2) = (d.clone(), at.clone(), url.clone());
+        let tick = tokio::task::spawn_blocking(move || docket(&d2, &["tick", "--now", &at2], None, &[("DOCKET__OUTBOUND__SMTP_URL", &url2)]))
+            .await
+            .unwrap();
+        assert!(out(&tick).contains("2 failed"), "{}", out(&tick));
+        let check = docket(&d, &["check"], None, &env);
+        assert_eq!(check.status.code(), Some(1), "{}", out(&check));
+        assert!(out(&check).contains("failed after 1 attempt(s): permanent error (550)") || out(&check).contains("no such user"), "{}", out(&check));
+    }
+}

@@ -22,8 +22,14 @@ CREATE TABLE outbound (
 CREATE INDEX outbound_due ON outbound (state, next_attempt_at);
 CREATE INDEX outbound_sent ON outbound (sent_at);
 
--- Progress markers of the planners that walk a table in id order (fan-out and receipts walk
--- messages). Starts after the messages stored before this migration: history is not re-sent.
+-- Messages whose fan-out and receipt are planned (queued in the same transaction), and a floor
+-- below which every message is settled. The floor starts after the messages stored before this
+-- migration: history is not re-sent. It only moves past messages stored a while ago, so a
+-- message committed late by a concurrent writer (ids are not commit-ordered on PostgreSQL) is
+-- still picked up.
+CREATE TABLE outbound_messages (
+    message_id  BIGINT PRIMARY KEY
+);
 CREATE TABLE outbound_cursors (
     name   TEXT PRIMARY KEY,
     value  BIGINT NOT NULL

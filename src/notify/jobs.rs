@@ -22,6 +22,8 @@ use std::collections::HashMap;
 const MESSAGE_PAGE: i64 = 50;
 /// Members planned per digest transaction.
 const MEMBER_PAGE: i64 = 500;
+/// A message received this long ago is committed whatever writer stored it: the floor may pass it.
+const SETTLE: i64 = 3600;
 /// Threads looked at for loop alerts: those active in this window.
 const LOOP_WINDOW: i64 = 14 * 86_400;
 
@@ -171,12 +173,15 @@ fn member_of<'m>(members: &'m [Member], email: &str) -> Option<&'m Member> {
     members.iter().find(|m| m.email.eq_ignore_ascii_case(email))
 }
 
-/// Fan-out copies and receipts for every message stored since the last run.
+/// Fan-out copies and receipts for every message not planned yet; each page of messages is
+/// marked planned in the transaction that queues its mail.
 async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+    let floor = ctx.app.store.cursor("messages").await?;
     loop {
-        let after = ctx.app.store.cursor("messages").await?;
-        let page = ctx.app.store.messages_after(after, MESSAGE_PAGE).await?;
-        let Some(last) = page.last().map(|m| m.id) else { return Ok(()) };
+        let page = ctx.app.store.messages_unplanned(floor, MESSAGE_PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
         let mut mail = Vec::new();
         for msg in &page {
             plan_message(ctx, msg, &mut mail).await?;
@@ -187,9 +192,13 @@ async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreErro
                 report.add(*kind, 1);
             }
         }
-        tx.set_cursor("messages", last).await?;
+        for msg in &page {
+            tx.mark_message_planned(msg.id).await?;
+        }
         tx.commit().await?;
     }
+    ctx.app.store.advance_message_floor(floor, ctx.ts() - SETTLE).await?;
+    Ok(())
 }
 
 async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Vec<(Kind, NewOutbound)>) -> Result<(), StoreError> {

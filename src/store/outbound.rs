@@ -156,6 +156,15 @@ impl Tx {
         Ok(())
     }
 
+    /// Records that a message's fan-out and receipt are planned (queued in this transaction).
+    pub async fn mark_message_planned(&mut self, message_id: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO outbound_messages (message_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(message_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_digest_slot(&mut self, member_id: i64, slot: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO digest_state (member_id, last_slot) VALUES ($1, $2) ON CONFLICT (member_id) DO UPDATE SET last_slot = $2")
             .bind(member_id)
@@ -292,16 +301,48 @@ impl Store {
         Ok(row.map(|(v,)| v).unwrap_or(0))
     }
 
-    /// Stored messages after `after` (row id), oldest first, with their raw bytes and door.
-    pub async fn messages_after(&self, after: i64, limit: i64) -> Result<Vec<MessageOut>, StoreError> {
+    /// Stored messages above the floor whose outbound mail is not planned yet, oldest first, with
+    /// their raw bytes and door.
+    pub async fn messages_unplanned(&self, floor: i64, limit: i64) -> Result<Vec<MessageOut>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT m.id, m.space_id, m.thread_id, m.message_id, m.from_addr, m.from_name, m.subject, m.date, m.visible_text, \
-             i.raw, i.source FROM messages m JOIN inbound i ON i.id = m.inbound_id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
+             i.raw, i.source FROM messages m JOIN inbound i ON i.id = m.inbound_id \
+             WHERE m.id > $1 AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.message_id = m.id) ORDER BY m.id LIMIT $2",
         )
-        .bind(after)
+        .bind(floor)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Moves the message floor up past messages that are planned and were received before
+    /// `settled_before`, never past one that is not planned yet.
+    pub async fn advance_message_floor(&self, floor: i64, settled_before: i64) -> Result<i64, StoreError> {
+        let (first_open,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MIN(m.id) FROM messages m WHERE m.id > $1 AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.message_id = m.id)",
+        )
+        .bind(floor)
+        .fetch_one(&self.pool)
+        .await?;
+        let (settled,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(m.id) FROM messages m JOIN inbound i ON i.id = m.inbound_id WHERE m.id > $1 AND i.received_at < $2",
+        )
+        .bind(floor)
+        .bind(settled_before)
+        .fetch_one(&self.pool)
+        .await?;
+        let Some(mut to) = settled else { return Ok(floor) };
+        if let Some(open) = first_open {
+            to = to.min(open - 1);
+        }
+        if to <= floor {
+            return Ok(floor);
+        }
+        let mut tx = self.begin().await?;
+        tx.set_cursor("messages", to).await?;
+        sqlx::query("DELETE FROM outbound_messages WHERE message_id <= $1").bind(to).execute(tx.conn()).await?;
+        tx.commit().await?;
+        Ok(to)
     }
 
     /// What one message recorded: items it created, changes it made, its warnings.
