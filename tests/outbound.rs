@@ -245,9 +245,7 @@ async fn zero_config_writes_a_maildir_outbox() {
 
 /// Mail to docket@DOMAIN, logged as the SMTP intake logs it.
 async fn command(t: &TestApp, id: &str, from: &str, subject: &str, body: &str, extra: &str) {
-    let raw = format!(
-        "From: {from}\r\nTo: docket@docket.test\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{extra}\r\n{body}\r\n"
-    );
+    let raw = format!("From: {from}\r\nTo: docket@docket.test\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{extra}\r\n{body}\r\n");
     let mut tx = t.app.store.begin().await.unwrap();
     let sender = from.rsplit('<').next().unwrap().trim_end_matches('>');
     tx.insert_command_mail(&format!("mid:{id}"), raw.as_bytes(), Some(sender), t.clock_now()).await.unwrap();
@@ -448,12 +446,17 @@ mod cli {
         let now = setup(&d, &env).await;
         let at = (now + chrono::Duration::minutes(5)).to_rfc3339();
         let (d2, at2, url2) = (d.clone(), at.clone(), url.clone());
-        let tick = tokio::task::spawn_blocking(move || docket(&d2, &["tick", "--now", &at2], None, &[("DOCKET__OUTBOUND__SMTP_URL", &url2)]))
-            .await
-            .unwrap();
+        let tick =
+            tokio::task::spawn_blocking(move || docket(&d2, &["tick", "--now", &at2], None, &[("DOCKET__OUTBOUND__SMTP_URL", &url2)]))
+                .await
+                .unwrap();
         assert!(out(&tick).contains("2 failed"), "{}", out(&tick));
         let check = docket(&d, &["check"], None, &env);
         assert_eq!(check.status.code(), Some(1), "{}", out(&check));
-        assert!(out(&check).contains("failed after 1 attempt(s): permanent error (550)") || out(&check).contains("no such user"), "{}", out(&check));
+        assert!(
+            out(&check).contains("failed after 1 attempt(s): permanent error (550)") || out(&check).contains("no such user"),
+            "{}",
+            out(&check)
+        );
     }
 }

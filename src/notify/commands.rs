@@ -138,7 +138,8 @@ pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Res
         Command::Search(_) => Answer::new("Search", vec!["search is not available on this server".into()]),
         _ if spaces.is_empty() => not_member(),
         Command::Tasks => {
-            let tasks = app.store.tasks(&TaskFilter { owner: Some(sender.into()), status: Some("open".into()), ..Default::default() }).await?;
+            let tasks =
+                app.store.tasks(&TaskFilter { owner: Some(sender.into()), status: Some("open".into()), ..Default::default() }).await?;
             let mut lines: Vec<String> = tasks
                 .iter()
                 .map(|t| {
@@ -217,7 +218,8 @@ async fn mute(app: &App, spaces: &[(Member, String)], scope: &Scope, on: bool, n
         tx.set_mute(member.id, super::fanout::UNSUBSCRIBED, false, now).await?;
     }
     tx.commit().await?;
-    let line = if on { format!("No more copies of {what}; digests and reminders continue.") } else { format!("Copies of {what} are back on.") };
+    let line =
+        if on { format!("No more copies of {what}; digests and reminders continue.") } else { format!("Copies of {what} are back on.") };
     Ok(Answer::new(verb, vec![line]))
 }
 

@@ -118,9 +118,15 @@ pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
         .filter(|p| p.status == "open" && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))
         .collect();
     let due_soon = open.iter().any(|t| t.due.is_some_and(|d| d <= now + DUE_WITHIN));
-    let something =
-        !input.decisions.is_empty() || !input.active.is_empty() || !proposals.is_empty() || !overdue.is_empty() || due_soon;
-    (something || force).then_some(Digest { decisions: input.decisions, overdue, open, proposals, looping: input.looping, active: input.active })
+    let something = !input.decisions.is_empty() || !input.active.is_empty() || !proposals.is_empty() || !overdue.is_empty() || due_soon;
+    (something || force).then_some(Digest {
+        decisions: input.decisions,
+        overdue,
+        open,
+        proposals,
+        looping: input.looping,
+        active: input.active,
+    })
 }
 
 #[cfg(test)]

@@ -57,7 +57,9 @@ pub fn recipients<'m>(msg: &MessageOut, members: &'m [Member], mutes: &[(i64, i6
         .filter(|m| ![UNSUBSCRIBED, MUTE_SPACE, msg.thread_id].iter().any(|t| mutes.contains(&(m.id, *t))))
         .filter(|m| match m.delivery.as_str() {
             "digest" => false,
-            "mentions" => owners.iter().any(|o| o.eq_ignore_ascii_case(&m.email)) || super::mentions(&msg.visible_text, &m.handle, &m.email),
+            "mentions" => {
+                owners.iter().any(|o| o.eq_ignore_ascii_case(&m.email)) || super::mentions(&msg.visible_text, &m.handle, &m.email)
+            }
             _ => true,
         })
         .collect()

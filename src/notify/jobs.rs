@@ -357,9 +357,11 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
 /// One match arm per command; `search` is answered here until the search index takes it.
 async fn dispatch(app: &App, command: &Command, sender: &str, now: i64) -> Result<commands::Answer, StoreError> {
     match command {
-        Command::Search(_) => {
-            Ok(commands::Answer { title: "Search".into(), lines: vec!["search is not available on this server".into()], send_digest: false })
-        }
+        Command::Search(_) => Ok(commands::Answer {
+            title: "Search".into(),
+            lines: vec!["search is not available on this server".into()],
+            send_digest: false,
+        }),
         other => commands::answer(app, other, sender, now).await,
     }
 }
@@ -385,7 +387,9 @@ async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
         let (state, headline) = match r.stage {
             reminders::Stage::Before => ("due soon".to_string(), format!("{label} is due {}", local_time(due, tz))),
             reminders::Stage::Due => ("due now".to_string(), format!("{label} is due now ({})", local_time(due, tz))),
-            reminders::Stage::Overdue(n) => (format!("overdue, reminder {n}"), format!("{label} was due {} and is still open", local_time(due, tz))),
+            reminders::Stage::Overdue(n) => {
+                (format!("overdue, reminder {n}"), format!("{label} was due {} and is still open", local_time(due, tz)))
+            }
         };
         let mut model = Model { title: headline, item: label.clone(), ..Default::default() };
         model.section("Task", vec![Row::new(&label, &r.task.title, format!("in {}, {state}", space.slug))]);
@@ -416,12 +420,18 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             let tz = zone(member.tz.as_deref(), ctx.app.config.server.timezone);
             let closes = p.closes_at.map(|c| local_time(c, tz)).unwrap_or_default();
             let (subject, title, detail) = match &n.kind {
-                proposals::NoticeKind::Closing => {
-                    (format!("Proposal {label} closes {closes}"), format!("{label} will be adopted {closes} unless someone objects"), "open".to_string())
-                }
+                proposals::NoticeKind::Closing => (
+                    format!("Proposal {label} closes {closes}"),
+                    format!("{label} will be adopted {closes} unless someone objects"),
+                    "open".to_string(),
+                ),
                 proposals::NoticeKind::Adopted { decision } => {
                     let d = decision.map_or("a decision".to_string(), |d| format!("D-{d}"));
-                    (format!("Proposal {label} adopted as {d}"), format!("{label} was adopted as {d}"), format!("no objections by {closes}"))
+                    (
+                        format!("Proposal {label} adopted as {d}"),
+                        format!("{label} was adopted as {d}"),
+                        format!("no objections by {closes}"),
+                    )
                 }
                 proposals::NoticeKind::Blocked { by } => {
                     let who = if by.is_empty() { "an objection".to_string() } else { by.join(", ") };
@@ -568,19 +578,66 @@ pub async fn digest_model(
     if !d.active.is_empty() {
         summary.push(count(d.active.len(), "active thread", "active threads"));
     }
-    let subject = if summary.is_empty() { format!("[{}] Digest {day}", space.slug) } else { format!("[{}] Digest {day}: {}", space.slug, summary.join(", ")) };
+    let subject = if summary.is_empty() {
+        format!("[{}] Digest {day}", space.slug)
+    } else {
+        format!("[{}] Digest {day}: {}", space.slug, summary.join(", "))
+    };
     let mut m = Model { title: format!("{} digest for {}, {day}", space.slug, member.handle), ..Default::default() };
     let task_row = |t: &crate::store::outbound::DueTask| {
         let due = t.due.map_or("no due time".to_string(), |d| format!("due {}", local_time(d, tz)));
         Row::new(format!("T-{}", t.id), &t.title, due)
     };
-    m.section("New decisions", d.decisions.iter().map(|x| Row::new(format!("D-{}", x.id), &x.text, format!("by {} {}", x.author.as_deref().unwrap_or("someone"), local_time(x.decided_at, tz)))).collect());
+    m.section(
+        "New decisions",
+        d.decisions
+            .iter()
+            .map(|x| {
+                Row::new(
+                    format!("D-{}", x.id),
+                    &x.text,
+                    format!("by {} {}", x.author.as_deref().unwrap_or("someone"), local_time(x.decided_at, tz)),
+                )
+            })
+            .collect(),
+    );
     m.section("Your overdue tasks", d.overdue.iter().map(task_row).collect());
     m.section("Your open tasks", d.open.iter().map(task_row).collect());
-    m.section("Proposals closing soon", d.proposals.iter().map(|p| Row::new(format!("P-{}", p.id), &p.text, format!("adopted {} unless someone objects", p.closes_at.map(|c| local_time(c, tz)).unwrap_or_default()))).collect());
-    m.section("Looping threads", d.looping.iter().map(|(id, subject, rounds)| Row::new(format!("#{id}"), subject, format!("{rounds} rounds without a decision"))).collect());
-    m.section("Active threads", d.active.iter().map(|t| Row::new(format!("#{}", t.id), &t.subject, count(usize::try_from(t.new_messages).unwrap_or(0), "new message", "new messages"))).collect());
-    m.footer.push(format!("Digest time and days: ask an admin (docket member set), or write 'help' to docket@{}.", app.config.server.domain));
+    m.section(
+        "Proposals closing soon",
+        d.proposals
+            .iter()
+            .map(|p| {
+                Row::new(
+                    format!("P-{}", p.id),
+                    &p.text,
+                    format!("adopted {} unless someone objects", p.closes_at.map(|c| local_time(c, tz)).unwrap_or_default()),
+                )
+            })
+            .collect(),
+    );
+    m.section(
+        "Looping threads",
+        d.looping
+            .iter()
+            .map(|(id, subject, rounds)| Row::new(format!("#{id}"), subject, format!("{rounds} rounds without a decision")))
+            .collect(),
+    );
+    m.section(
+        "Active threads",
+        d.active
+            .iter()
+            .map(|t| {
+                Row::new(
+                    format!("#{}", t.id),
+                    &t.subject,
+                    count(usize::try_from(t.new_messages).unwrap_or(0), "new message", "new messages"),
+                )
+            })
+            .collect(),
+    );
+    m.footer
+        .push(format!("Digest time and days: ask an admin (docket member set), or write 'help' to docket@{}.", app.config.server.domain));
     Ok(Some((subject, m)))
 }
 

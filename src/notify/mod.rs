@@ -64,7 +64,11 @@ pub fn local_time(at: i64, tz: Tz) -> String {
 /// `@handle` or the address itself appears in `text` as a word.
 pub fn mentions(text: &str, handle: &str, email: &str) -> bool {
     let lower = text.to_lowercase();
-    let word_end = |rest: &str| !rest.starts_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '@') || (c == '.' && rest[1..].starts_with(char::is_alphanumeric)));
+    let word_end = |rest: &str| {
+        !rest.starts_with(|c: char| {
+            c.is_alphanumeric() || matches!(c, '_' | '-' | '@') || (c == '.' && rest[1..].starts_with(char::is_alphanumeric))
+        })
+    };
     let find = |needle: &str| lower.match_indices(needle).any(|(i, _)| word_end(&lower[i + needle.len()..]));
     find(&format!("@{}", handle.to_lowercase())) || find(&email.to_lowercase())
 }

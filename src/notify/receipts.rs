@@ -56,11 +56,16 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
         lines.push(Line { label: format!("T-{id}"), text: title.clone(), detail: format!("task, {owner}, {due}") });
     }
     for (id, text, closes) in &items.proposals {
-        let closes = closes.map_or("no closing time".to_string(), |c| format!("adopted {} unless someone objects", super::local_time(c, tz)));
+        let closes =
+            closes.map_or("no closing time".to_string(), |c| format!("adopted {} unless someone objects", super::local_time(c, tz)));
         lines.push(Line { label: format!("P-{id}"), text: text.clone(), detail: format!("proposal, {closes}") });
     }
     for id in &items.objections {
-        lines.push(Line { label: format!("P-{id}"), text: "your objection".into(), detail: "recorded; the proposal will not be adopted".into() });
+        lines.push(Line {
+            label: format!("P-{id}"),
+            text: "your objection".into(),
+            detail: "recorded; the proposal will not be adopted".into(),
+        });
     }
     for (label, field, value) in &items.changes {
         if label.starts_with("P-") {

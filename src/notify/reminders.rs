@@ -61,7 +61,7 @@ pub fn due(tasks: &[DueTask], cfg: &Reminders, now: i64) -> Vec<Reminder> {
         let (Some(due), Some(recipient)) = (task.due, task.owner.clone().or_else(|| task.created_by.clone())) else { continue };
         // Stages before the task existed are not owed (a task made an hour before its due time
         // gets no "due tomorrow" note); the latest stage that has come is.
-        let latest = stages(due, cfg).into_iter().filter(|(_, at)| *at <= now && *at >= task.created_at).last();
+        let latest = stages(due, cfg).into_iter().rev().find(|(_, at)| *at <= now && *at >= task.created_at);
         if let Some((stage, at)) = latest {
             let key = format!("reminder:{}:{}:{}:{}", task.id, due, stage.key(), recipient);
             out.push(Reminder { task: task.clone(), stage, at, recipient, key });

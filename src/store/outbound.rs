@@ -201,7 +201,11 @@ impl Tx {
                 .execute(self.conn())
                 .await?
         } else {
-            sqlx::query("DELETE FROM mutes WHERE member_id = $1 AND thread_id = $2").bind(member_id).bind(thread_id).execute(self.conn()).await?
+            sqlx::query("DELETE FROM mutes WHERE member_id = $1 AND thread_id = $2")
+                .bind(member_id)
+                .bind(thread_id)
+                .execute(self.conn())
+                .await?
         };
         Ok(done.rows_affected() == 1)
     }
@@ -324,13 +328,12 @@ impl Store {
         .bind(floor)
         .fetch_one(&self.pool)
         .await?;
-        let (settled,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MAX(m.id) FROM messages m JOIN inbound i ON i.id = m.inbound_id WHERE m.id > $1 AND i.received_at < $2",
-        )
-        .bind(floor)
-        .bind(settled_before)
-        .fetch_one(&self.pool)
-        .await?;
+        let (settled,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(m.id) FROM messages m JOIN inbound i ON i.id = m.inbound_id WHERE m.id > $1 AND i.received_at < $2")
+                .bind(floor)
+                .bind(settled_before)
+                .fetch_one(&self.pool)
+                .await?;
         let Some(mut to) = settled else { return Ok(floor) };
         if let Some(open) = first_open {
             to = to.min(open - 1);
@@ -347,8 +350,10 @@ impl Store {
 
     /// What one message recorded: items it created, changes it made, its warnings.
     pub async fn message_items(&self, message_id: i64) -> Result<MessageItems, StoreError> {
-        let decisions: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, text FROM decisions WHERE message_id = $1 ORDER BY id").bind(message_id).fetch_all(&self.pool).await?;
+        let decisions: Vec<(i64, String)> = sqlx::query_as("SELECT id, text FROM decisions WHERE message_id = $1 ORDER BY id")
+            .bind(message_id)
+            .fetch_all(&self.pool)
+            .await?;
         let tasks: Vec<(i64, String, Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT id, title, owner, due FROM tasks WHERE message_id = $1 ORDER BY id")
                 .bind(message_id)
@@ -428,8 +433,10 @@ impl Store {
 
     /// Who objected to a proposal, in order.
     pub async fn objectors(&self, proposal_id: i64) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(Option<String>,)> =
-            sqlx::query_as("SELECT by_addr FROM objections WHERE proposal_id = $1 ORDER BY at, id").bind(proposal_id).fetch_all(&self.pool).await?;
+        let rows: Vec<(Option<String>,)> = sqlx::query_as("SELECT by_addr FROM objections WHERE proposal_id = $1 ORDER BY at, id")
+            .bind(proposal_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().filter_map(|(b,)| b).collect())
     }
 
