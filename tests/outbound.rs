@@ -285,10 +285,19 @@ async fn the_commands_address_answers_people_and_ignores_automata() {
         }
         let states: Vec<String> = t.app.store.command_mail().await.unwrap().into_iter().map(|(_, _, s)| s).collect();
         assert_eq!(states, ["answered", "answered", "ignored", "answered", "answered"]);
-        // Muted: the next message of the space is not copied to bob.
-        t.ingest(&Mail::new("m2@example.org", "More").body("Another thought.\n").raw(), "eng").await;
+        let erin = t.app.store.member(1, "erin@example.org").await.unwrap().unwrap();
+        assert!(!t.app.store.mutes(1).await.unwrap().contains(&(erin.id, -1)));
+        // Muted: the next message of the space is not copied to bob. Unsubscribed (the mailto
+        // of List-Unsubscribe): erin gets nothing even when mentioned.
+        command(&t, "c6@example.org", "erin@example.org", "unsubscribe eng", "", "").await;
         t.tick().await;
-        assert!(sent.take().iter().all(|s| s.to != "bob@example.org"));
+        let reply = sent.take();
+        assert_eq!(reply.len(), 1);
+        assert!(docket::parse::mime::parse(reply[0].raw.as_bytes()).text.unwrap().contains("no more mail from eng@docket.test"));
+        t.ingest(&Mail::new("m2@example.org", "More").body("Another thought, @erin.\n").raw(), "eng").await;
+        t.tick().await;
+        let later: Vec<String> = sent.take().iter().map(|s| s.to.clone()).collect();
+        assert!(later.is_empty(), "[{}] bob muted, erin unsubscribed, carol on digests, dave not mentioned: {later:?}", t.backend);
         t.tick().await;
         assert!(sent.take().is_empty(), "answered once");
     }
