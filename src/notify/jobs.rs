@@ -69,11 +69,13 @@ struct Ctx<'a> {
     spaces: HashMap<i64, Space>,
     members: HashMap<i64, Vec<Member>>,
     mutes: HashMap<i64, Vec<(i64, i64)>>,
+    /// Digest news per (space, since).
+    news: HashMap<(i64, i64), SpaceNews>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(app: &'a App, now: DateTime<Utc>) -> Self {
-        Ctx { app, now, spaces: HashMap::new(), members: HashMap::new(), mutes: HashMap::new() }
+        Ctx { app, now, spaces: HashMap::new(), members: HashMap::new(), mutes: HashMap::new(), news: HashMap::new() }
     }
 
     fn ts(&self) -> i64 {
@@ -543,23 +545,41 @@ async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> R
     }
 }
 
+/// What a space's digests share for one `since`: its new decisions, active threads and the
+/// proposals closing soon (loaded once per run and space, not once per member).
+#[derive(Debug, Clone, Default)]
+pub struct SpaceNews {
+    decisions: Vec<DecisionOut>,
+    active: Vec<crate::store::outbound::ActiveThread>,
+    proposals: Vec<ProposalOut>,
+}
+
+pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Result<SpaceNews, StoreError> {
+    let proposals: Vec<ProposalOut> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
+    Ok(SpaceNews {
+        decisions: app.store.decisions_since(space_id, since).await?,
+        active: app.store.active_threads(space_id, since).await?,
+        proposals: proposals.into_iter().filter(|p| p.space_id == space_id).collect(),
+    })
+}
+
 /// The digest model for one member, or None when there is nothing to tell.
+#[allow(clippy::too_many_arguments)]
 pub async fn digest_model(
     app: &App,
     space: &Space,
     member: &Member,
-    since: i64,
+    news: &SpaceNews,
     looping: &[(i64, String, i64)],
     now: i64,
     force: bool,
 ) -> Result<Option<(String, Model)>, StoreError> {
-    let proposals: Vec<ProposalOut> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
     let input = digest::Input {
-        decisions: app.store.decisions_since(space.id, since).await?,
+        decisions: news.decisions.clone(),
         tasks: app.store.open_tasks_of_owner(space.id, &member.email).await?,
-        proposals: proposals.into_iter().filter(|p| p.space_id == space.id).collect(),
+        proposals: news.proposals.clone(),
         looping: looping.to_vec(),
-        active: app.store.active_threads(space.id, since).await?,
+        active: news.active.clone(),
     };
     let Some(d) = digest::build(input, now, force) else { return Ok(None) };
     let tz = zone(member.tz.as_deref(), app.config.server.timezone);
@@ -652,7 +672,14 @@ async fn digest_mail(
     key: String,
 ) -> Result<Option<NewOutbound>, StoreError> {
     let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
-    let Some((subject, model)) = digest_model(ctx.app, space, member, since, loops, ctx.ts(), force).await? else { return Ok(None) };
+    let news_key = (space.id, since);
+    if !ctx.news.contains_key(&news_key) {
+        let news = space_news(ctx.app, space.id, since, ctx.ts()).await?;
+        ctx.news.insert(news_key, news);
+    }
+    let empty = SpaceNews::default();
+    let news = ctx.news.get(&news_key).unwrap_or(&empty);
+    let Some((subject, model)) = digest_model(ctx.app, space, member, news, loops, ctx.ts(), force).await? else { return Ok(None) };
     let mut e = ctx.envelope(Some(space), &member.email, subject);
     e.reply_to = Some(format!("{}@{}", crate::ingest::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);
@@ -669,7 +696,8 @@ pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(
         let space = app.store.space_by_id(member.space_id).await?;
         let since = last_slot(app, member.id).await?.unwrap_or(member.created_at);
         let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
-        let rendered = match digest_model(app, &space, &member, since, loops, now.timestamp(), false).await? {
+        let news = space_news(app, space.id, since, now.timestamp()).await?;
+        let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false).await? {
             Some((subject, model)) => {
                 let (text, _) = render::parts(Kind::Digest, &model).map_err(|e| StoreError::Conflict(e.to_string()))?;
                 Some((subject, text))
