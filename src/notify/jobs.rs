@@ -139,7 +139,8 @@ impl<'a> Ctx<'a> {
                 raw,
             }),
             Err(e) => {
-                tracing::error!(outbound.kind = kind.as_str(), error = %e, "cannot render generated mail; skipped");
+                tracing::debug!(error = %e, "render failure");
+                tracing::error!(outbound.kind = kind.as_str(), "cannot render generated mail; skipped");
                 None
             }
         }

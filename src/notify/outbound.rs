@@ -76,7 +76,9 @@ pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, StoreErr
                 }
                 Err(SendError::Temporary(why)) if mail.attempts + 1 < MAX_ATTEMPTS => {
                     let next = now + backoff(mail.attempts + 1);
-                    tracing::info!(outbound.id = mail.id, outbound.kind = %mail.kind, attempts = mail.attempts + 1, error = %why, "deferred; will retry");
+                    // The relay's text may name addresses: it goes to debug and to the row, not above.
+                    tracing::debug!(outbound.id = mail.id, error = %why, "relay reply");
+                    tracing::info!(outbound.id = mail.id, outbound.kind = %mail.kind, attempts = mail.attempts + 1, "deferred; will retry");
                     app.store.outbound_retry(mail.id, next, &why).await?;
                     report.retrying += 1;
                 }
@@ -85,7 +87,8 @@ pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, StoreErr
                         SendError::Temporary(why) => format!("gave up after {MAX_ATTEMPTS} attempts: {why}"),
                         SendError::Permanent(why) => why,
                     };
-                    tracing::warn!(outbound.id = mail.id, outbound.kind = %mail.kind, error = %why, "outbound mail failed permanently");
+                    tracing::debug!(outbound.id = mail.id, error = %why, "relay reply");
+                    tracing::warn!(outbound.id = mail.id, outbound.kind = %mail.kind, "outbound mail failed permanently (see docket check)");
                     app.store.outbound_failed(mail.id, &why).await?;
                     report.failed += 1;
                 }
