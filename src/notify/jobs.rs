@@ -377,8 +377,10 @@ async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
     let cfg = ctx.app.config.reminders.clone();
     let before = i64::try_from(cfg.before.as_secs()).unwrap_or(0);
     let tasks = ctx.app.store.open_tasks_due_between(ctx.ts() - reminders::horizon(&cfg), ctx.ts() + before).await?;
+    let due = reminders::due(&tasks, &cfg, ctx.ts());
+    let known = ctx.app.store.known_keys(&due.iter().map(|r| r.key.clone()).collect::<Vec<_>>()).await?;
     let mut mail = Vec::new();
-    for r in reminders::due(&tasks, &cfg, ctx.ts()) {
+    for r in due.into_iter().filter(|r| !known.contains(&r.key)) {
         let (space, members, mutes) = ctx.space(r.task.space_id).await?;
         let Some(member) = member_of(&members, &r.recipient) else { continue };
         if fanout::unsubscribed(member, &mutes) {
@@ -419,7 +421,9 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         let p = &n.proposal;
         let (space, members, mutes) = ctx.space(p.space_id).await?;
         let label = format!("P-{}", p.id);
-        for member in members.iter().filter(|m| !fanout::unsubscribed(m, &mutes)) {
+        let key = |email: &str| format!("proposal:{}:{}:{}", p.id, n.kind.key(), email);
+        let known = ctx.app.store.known_keys(&members.iter().map(|m| key(&m.email)).collect::<Vec<_>>()).await?;
+        for member in members.iter().filter(|m| !fanout::unsubscribed(m, &mutes) && !known.contains(&key(&m.email))) {
             let tz = zone(member.tz.as_deref(), ctx.app.config.server.timezone);
             let closes = p.closes_at.map(|c| local_time(c, tz)).unwrap_or_default();
             let (subject, title, detail) = match &n.kind {
@@ -446,8 +450,7 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             let mut e = ctx.envelope(Some(&space), &member.email, format!("{subject}: {}", p.text));
             e.reply_to = Some(ctx.reply_address(&space.slug, p.thread_id, member.id));
             e.headers = ctx.list_headers(&space, member);
-            let key = format!("proposal:{}:{}:{}", p.id, n.kind.key(), member.email);
-            if let Some(m) = ctx.generated(Kind::Proposal, key, Some(&space), &member.email, e, &model) {
+            if let Some(m) = ctx.generated(Kind::Proposal, key(&member.email), Some(&space), &member.email, e, &model) {
                 mail.push(m);
             }
         }
@@ -487,7 +490,8 @@ async fn loop_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<Looping, St
         model.section("Participants", a.participants.iter().map(|p| Row::new("", p, "")).collect());
         let last = a.message_ids.last().cloned();
         let references: Vec<String> = a.message_ids.iter().rev().take(10).rev().cloned().collect();
-        for p in &a.participants {
+        let known = ctx.app.store.known_keys(&a.participants.iter().map(|p| a.key(p)).collect::<Vec<_>>()).await?;
+        for p in a.participants.iter().filter(|p| !known.contains(&a.key(p))) {
             let Some(member) = member_of(&members, p) else { continue };
             if fanout::unsubscribed(member, &mutes) || mutes.contains(&(member.id, a.thread_id)) {
                 continue;

@@ -299,6 +299,21 @@ impl Store {
             .await?)
     }
 
+    /// Which of `keys` are queued already (in any state), so planners skip rendering them.
+    pub async fn known_keys(&self, keys: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in keys.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT dedup_key FROM outbound WHERE dedup_key IN ({})", placeholders.join(", "));
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for k in chunk {
+                q = q.bind(k);
+            }
+            out.extend(q.fetch_all(&self.pool).await?.into_iter().map(|(k,)| k));
+        }
+        Ok(out)
+    }
+
     pub async fn cursor(&self, name: &str) -> Result<i64, StoreError> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT value FROM outbound_cursors WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
