@@ -121,7 +121,10 @@ async fn setup(app: &App, now: i64) {
         .unwrap();
     }
     // The messages are history (as after an upgrade): no fan-out for them.
-    sqlx::query("UPDATE outbound_cursors SET value = (SELECT MAX(id) FROM messages) WHERE name = 'messages'").execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE outbound_cursors SET value = (SELECT MAX(id) FROM messages) WHERE name = 'messages'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
