@@ -111,13 +111,16 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
 
 /// `docket serve`: runs until SIGTERM or SIGINT.
 pub async fn run(app: App) -> Result<(), ServeError> {
+    // Handlers go in before "listening" is printed: a SIGTERM right after it must stop the
+    // server cleanly, not kill it with the default action.
+    let signals = Signals::install();
     let running = start(app).await?;
     println!("smtp listening on {}", running.smtp);
     if let Some(l) = &running.lmtp {
         println!("lmtp listening on {l}");
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("stopping: finishing sessions in flight");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     running.stop().await;
@@ -125,17 +128,34 @@ pub async fn run(app: App) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM and SIGINT, registered up front.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
+    }
+
+    async fn wait(mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
         }
-        Err(_) => {
+        if self.term.is_none() && self.int.is_none() {
             let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+        tokio::select! {
+            _ = next(&mut self.term) => {}
+            _ = next(&mut self.int) => {}
         }
     }
 }
