@@ -6,6 +6,7 @@
 
 mod support;
 
+use chrono::TimeZone;
 use docket::app::App;
 use docket::config::Config;
 use docket::ingest::{Envelope, InboundMessage, Outcome, Source};
@@ -14,10 +15,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use support::golden::snapshot;
 use support::sink::{Received, Sink};
-use support::{Mail, TestApp, backends};
+use support::{Mail, Sent, TestApp, backends};
 
 /// The app on `docket.test`, sending through `mailer` (a relay URL) when given.
 fn configure(t: &mut TestApp, smtp_url: Option<&str>) {
+    configure_with(t, smtp_url, &[]);
+}
+
+fn configure_with(t: &mut TestApp, smtp_url: Option<&str>, extra: &[(&str, &str)]) {
     let mut env = HashMap::from([
         ("DOCKET__SERVER__DATA_DIR".to_string(), t.dir.path().display().to_string()),
         ("DOCKET__DATABASE__URL".to_string(), t.app.config.database.url.clone()),
@@ -26,6 +31,9 @@ fn configure(t: &mut TestApp, smtp_url: Option<&str>) {
     ]);
     if let Some(url) = smtp_url {
         env.insert("DOCKET__OUTBOUND__SMTP_URL".to_string(), url.to_string());
+    }
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
     }
     let config = Config::load_with_env(None, env).unwrap();
     let mailer = docket::notify::mailer::from_config(&config).unwrap();
@@ -467,5 +475,54 @@ mod cli {
             "{}",
             out(&check)
         );
+    }
+}
+
+#[tokio::test]
+async fn max_per_minute_spreads_the_queue_over_ticks() {
+    for mut t in backends().await {
+        configure_with(&mut t, None, &[("DOCKET__OUTBOUND__MAX_PER_MINUTE", "2")]);
+        let sent = t.record();
+        team(&t).await;
+        // A copy to bob and a receipt to alice per message: 6 mails, 2 a minute.
+        for n in 1..=3 {
+            t.ingest(&Mail::new(&format!("r{n}@x"), "Rate").body("#decision Something\n").raw(), "eng").await;
+        }
+        let first = t.tick().await.outbound.delivery;
+        assert_eq!((first.sent, first.rate_limited), (2, true), "[{}]", t.backend);
+        t.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(t.tick().await.outbound.delivery.sent, 0, "still inside the minute");
+        t.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(t.tick().await.outbound.delivery.sent, 2);
+        t.clock.advance(chrono::Duration::seconds(60));
+        let last = t.tick().await.outbound.delivery;
+        assert_eq!((last.sent, last.rate_limited), (2, false));
+        assert_eq!(sent.all().len(), 6);
+    }
+}
+
+#[tokio::test]
+async fn a_blocked_proposal_says_by_whom() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        let sent = t.record();
+        team(&t).await;
+        t.ingest(&Mail::new("p1@x", "Tabs").body("#propose Tabs over spaces by 2026-11-26 12:00\n").raw(), "eng").await;
+        t.ingest(&Mail::new("p2@x", "Re: Tabs").reply_to("p1@x").from("bob@example.org").body("#object No, please.\n").raw(), "eng").await;
+        t.tick().await;
+        sent.take();
+        t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 11, 0, 0).unwrap());
+        t.tick().await;
+        let report = t.tick().await;
+        assert!(report.blocked.is_empty(), "blocked once: {report:?}");
+        let got = sent.take();
+        assert_eq!(got.len(), 5, "[{}] one outcome per member", t.backend);
+        assert!(
+            got.iter().all(|s| s.subject() == "Proposal P-1 blocked: Tabs over spaces"),
+            "{:?}",
+            got.iter().map(Sent::subject).collect::<Vec<_>>()
+        );
+        let body = docket::parse::mime::parse(got[0].raw.as_bytes()).text.unwrap();
+        assert!(body.contains("P-1 was blocked by bob@example.org"), "{body}");
     }
 }

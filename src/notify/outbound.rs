@@ -60,7 +60,7 @@ pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, StoreErr
     loop {
         let budget = limit - app.store.outbound_sent_since(now - 59).await?;
         if budget <= 0 {
-            report.rate_limited = true;
+            report.rate_limited = app.store.outbound_waiting(now).await? > 0;
             break;
         }
         let batch = app.store.claim_outbound(now, now - STALE_CLAIM, budget.min(CLAIM_BATCH)).await?;

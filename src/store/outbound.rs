@@ -277,6 +277,15 @@ impl Store {
         Ok(n)
     }
 
+    /// Queued mail whose time has come.
+    pub async fn outbound_waiting(&self, now: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// Queue rows per state.
     pub async fn outbound_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(sqlx::query_as("SELECT state, COUNT(*) FROM outbound GROUP BY state ORDER BY state").fetch_all(&self.pool).await?)
