@@ -526,3 +526,38 @@ async fn a_blocked_proposal_says_by_whom() {
         assert!(body.contains("P-1 was blocked by bob@example.org"), "{body}");
     }
 }
+
+/// `serve`: the scheduler picks up a new message within about a second and sends its copies;
+/// mail to the commands address is answered the same way.
+#[tokio::test]
+async fn serve_sends_without_waiting_for_the_full_tick() {
+    for mut t in backends().await {
+        configure_with(&mut t, None, &[("DOCKET__SMTP__LISTEN", "127.0.0.1:0")]);
+        let sent = t.record();
+        team(&t).await;
+        let running = docket::serve::start(t.app.clone()).await.unwrap();
+        let client: lettre::AsyncSmtpTransport<lettre::Tokio1Executor> =
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
+                .port(running.smtp.rsplit(':').next().unwrap().parse().unwrap())
+                .build();
+        use lettre::AsyncTransport;
+        let envelope =
+            |to: &str| lettre::address::Envelope::new(Some("alice@example.org".parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        let mail = Mail::new("live-1@example.org", "Live").body("Hello from serve.\n").raw();
+        client.send_raw(&envelope("eng@docket.test"), &mail).await.unwrap();
+        let help =
+            b"From: alice@example.org\r\nTo: docket@docket.test\r\nSubject: help\r\nMessage-ID: <live-2@example.org>\r\n\r\nhelp\r\n";
+        client.send_raw(&envelope("docket@docket.test"), help).await.unwrap();
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            got = sent.all().iter().map(|s| format!("{} {}", s.to, s.subject())).collect();
+            if got.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        got.sort();
+        assert_eq!(got, ["alice@example.org Re: help", "bob@example.org Live"], "[{}]", t.backend);
+        running.stop().await;
+    }
+}

@@ -277,6 +277,24 @@ impl Store {
         Ok(n)
     }
 
+    /// Whether anything waits for the outbound run right now: a message not planned yet, due
+    /// queued mail, unanswered mail to the commands address, an unsent sender notice.
+    pub async fn outbound_work(&self, now: i64) -> Result<bool, StoreError> {
+        let floor = self.cursor("messages").await?;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE m.id > $1 AND NOT EXISTS \
+               (SELECT 1 FROM outbound_messages o WHERE o.message_id = m.id) LIMIT 1) a) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM outbound WHERE state = 'queued' AND next_attempt_at <= $2 LIMIT 1) b) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM command_mail WHERE state = 'pending' LIMIT 1) c) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM notices WHERE sent_at IS NULL LIMIT 1) d)",
+        )
+        .bind(floor)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Queued mail whose time has come.
     pub async fn outbound_waiting(&self, now: i64) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1")
