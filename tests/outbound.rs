@@ -197,6 +197,9 @@ async fn a_relay_that_is_down_gets_everything_later() {
         rcpts.sort();
         assert_eq!(rcpts, ["bob@example.org"]);
         assert_eq!(t.app.store.outbound_counts().await.unwrap(), [("sent".to_string(), 1)]);
+        let (kept,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbound WHERE LENGTH(raw) > 0").fetch_one(t.app.store.pool()).await.unwrap();
+        assert_eq!(kept, 0, "sent mail keeps its key, not its bytes");
     }
 }
 

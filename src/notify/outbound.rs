@@ -17,7 +17,7 @@ pub const FIRST_BACKOFF: i64 = 60;
 pub const MAX_BACKOFF: i64 = 6 * 3600;
 /// A claim older than this belongs to a sender that died; the mail is taken over.
 pub const STALE_CLAIM: i64 = 600;
-/// Rows claimed per round.
+/// Rows claimed per round (their bytes are read one by one).
 const CLAIM_BATCH: i64 = 100;
 
 /// Delay before the next try after `attempts` failed ones (1 → 60 s, 2 → 120 s, …, ≤ 6 h).
@@ -69,7 +69,8 @@ pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, StoreErr
         }
         for mail in batch {
             let envelope = Envelope { from: mail.mail_from.clone(), to: mail.recipient.clone() };
-            match app.mailer.send(&envelope, &mail.raw).await {
+            let raw = app.store.outbound_raw(mail.id).await?;
+            match app.mailer.send(&envelope, &raw).await {
                 Ok(()) => {
                     app.store.outbound_sent(mail.id, now).await?;
                     report.sent += 1;

@@ -17,7 +17,8 @@ pub struct NewOutbound {
     pub raw: Vec<u8>,
 }
 
-/// A queued mail claimed for sending.
+/// A queued mail claimed for sending (its bytes are read one at a time with `outbound_raw`,
+/// so a batch of large fan-out copies is never all in memory).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueuedMail {
     pub id: i64,
@@ -25,7 +26,6 @@ pub struct QueuedMail {
     pub kind: String,
     pub recipient: String,
     pub mail_from: String,
-    pub raw: Vec<u8>,
     pub attempts: i64,
 }
 
@@ -220,7 +220,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         let due: Vec<QueuedMail> = sqlx::query_as(
-            "SELECT id, dedup_key, kind, recipient, mail_from, raw, attempts FROM outbound \
+            "SELECT id, dedup_key, kind, recipient, mail_from, attempts FROM outbound \
              WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
         )
         .bind(now)
@@ -241,9 +241,18 @@ impl Store {
         Ok(claimed)
     }
 
+    /// The bytes of a queued mail.
+    pub async fn outbound_raw(&self, id: i64) -> Result<Vec<u8>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT raw FROM outbound WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|(raw,)| raw).ok_or_else(|| StoreError::NotFound(format!("no outbound mail {id}")))
+    }
+
+    /// Handed over: the row stays (its key keeps the mail from being queued again), its bytes go,
+    /// so the table does not grow by every copy ever sent.
     pub async fn outbound_sent(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbound SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+        sqlx::query("UPDATE outbound SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, raw = $2 WHERE id = $3")
             .bind(now)
+            .bind(Vec::<u8>::new())
             .bind(id)
             .execute(&self.pool)
             .await?;
