@@ -187,6 +187,9 @@ async fn a_relay_that_is_down_gets_everything_later() {
         assert_eq!(t.tick().await.outbound.delivery.retrying, 1, "second try, still down");
         let counts = t.app.store.outbound_counts().await.unwrap();
         assert_eq!(counts, [("queued".to_string(), 1)]);
+        let waiting = t.app.store.outbound_retrying(2, 10).await.unwrap();
+        assert_eq!((waiting.len(), waiting[0].attempts), (1, 2), "[{}] `docket check` lists it from 4 attempts", t.backend);
+        assert!(waiting[0].last_error.is_some());
         // The relay comes back: after the doubled backoff (120 s) everything goes out, once.
         let sink = Sink::start_on(port).await;
         t.clock.advance(chrono::Duration::seconds(119));

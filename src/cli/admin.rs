@@ -79,6 +79,17 @@ pub async fn check(config: Config, args: CheckArgs) -> CliResult {
                     f.last_error.as_deref().unwrap_or("unknown error")
                 ));
             }
+            // Four failed tries span about 15 minutes of backoff: the relay is not coming back by itself.
+            for f in app.store.outbound_retrying(4, 20).await? {
+                report.problems.push(format!(
+                    "outbound mail #{} ({}) to {} still not sent after {} attempts (retrying): {}",
+                    f.id,
+                    f.kind,
+                    f.recipient,
+                    f.attempts,
+                    f.last_error.as_deref().unwrap_or("unknown error")
+                ));
+            }
             report.outbound = app.mailer.describe();
         }
     }

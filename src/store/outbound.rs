@@ -318,6 +318,18 @@ impl Store {
         Ok(sqlx::query_as("SELECT state, COUNT(*) FROM outbound GROUP BY state ORDER BY state").fetch_all(&self.pool).await?)
     }
 
+    /// Queued mail that failed at least `attempts` times and waits for another try.
+    pub async fn outbound_retrying(&self, attempts: i64, limit: i64) -> Result<Vec<FailedMail>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, recipient, attempts, last_error FROM outbound WHERE state = 'queued' AND attempts >= $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(attempts)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn outbound_failures(&self, limit: i64) -> Result<Vec<FailedMail>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, kind, recipient, attempts, last_error FROM outbound WHERE state = 'failed' ORDER BY id DESC LIMIT $1",
