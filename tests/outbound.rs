@@ -301,6 +301,13 @@ async fn the_commands_address_answers_people_and_ignores_automata() {
         assert_eq!(states, ["answered", "answered", "ignored", "answered", "answered"]);
         let erin = t.app.store.member(1, "erin@example.org").await.unwrap().unwrap();
         assert!(!t.app.store.mutes(1).await.unwrap().contains(&(erin.id, -1)));
+        // A stranger is answered once, however often they (or someone forging them) write.
+        command(&t, "s1@example.org", "stranger@elsewhere.org", "help", "", "").await;
+        command(&t, "s2@example.org", "stranger@elsewhere.org", "tasks", "", "").await;
+        t.tick().await;
+        let strangers = sent.take();
+        assert_eq!(strangers.len(), 1, "[{}]", t.backend);
+        assert_eq!(strangers[0].subject(), "Re: help");
         // Muted: the next message of the space is not copied to bob. Unsubscribed (the mailto
         // of List-Unsubscribe): erin gets nothing even when mentioned.
         command(&t, "c6@example.org", "erin@example.org", "unsubscribe eng", "", "").await;

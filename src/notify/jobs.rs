@@ -332,7 +332,11 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         e.in_reply_to = parsed.message_id.clone();
         e.references = parsed.message_id.iter().cloned().collect();
         let mut mail = Vec::new();
-        if let Some(m) = ctx.generated(Kind::Command, format!("command:{id}"), None, &sender, e, &model) {
+        // Someone who is no member gets one reply ever: a forged From cannot turn the commands
+        // address into a source of backscatter.
+        let member = !ctx.app.store.memberships(&sender).await?.is_empty();
+        let key = if member { format!("command:{id}") } else { format!("command-stranger:{sender}") };
+        if let Some(m) = ctx.generated(Kind::Command, key, None, &sender, e, &model) {
             mail.push((Kind::Command, m));
         }
         if answer.send_digest {
