@@ -221,8 +221,11 @@ async fn a_relay_answering_5xx_fails_the_mail_for_good() {
         assert!(failures[0].last_error.as_deref().unwrap_or("").contains("mailbox unavailable"), "{failures:?}");
         sink.refuse_with("250 ok");
         t.clock.advance(chrono::Duration::days(2));
-        assert_eq!(t.tick().await.outbound.delivery, docket::notify::outbound::Delivery::default(), "never retried");
-        assert!(sink.messages().is_empty());
+        let later = t.tick().await.outbound.delivery;
+        assert_eq!((later.retrying, later.failed), (0, 0), "never retried");
+        // What the relay takes now is Thursday's digests, never the failed copy.
+        assert!(sink.messages().iter().all(|r| text(r).contains("X-Docket-Kind: digest")), "[{}]", t.backend);
+        assert_eq!(t.app.store.outbound_failures(10).await.unwrap().len(), 1);
     }
 }
 
@@ -528,7 +531,7 @@ async fn a_blocked_proposal_says_by_whom() {
         t.tick().await;
         let report = t.tick().await;
         assert!(report.blocked.is_empty(), "blocked once: {report:?}");
-        let got = sent.take();
+        let got: Vec<Sent> = sent.take().into_iter().filter(|s| s.kind() == "proposal").collect();
         assert_eq!(got.len(), 5, "[{}] one outcome per member", t.backend);
         assert!(
             got.iter().all(|s| s.subject() == "Proposal P-1 blocked: Tabs over spaces"),
@@ -572,5 +575,36 @@ async fn serve_sends_without_waiting_for_the_full_tick() {
         got.sort();
         assert_eq!(got, ["alice@example.org Re: help", "bob@example.org Live"], "[{}]", t.backend);
         running.stop().await;
+    }
+}
+
+/// A digest tells what became known since the last one: a message whose Date is older than the
+/// last digest but which arrived after it is in the next digest, once.
+#[tokio::test]
+async fn a_back_dated_decision_is_in_the_next_digest_once() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        let sent = t.record();
+        t.app.store.add_space("ops", "Ops", 0).await.unwrap();
+        t.member("ops", "uma@example.org", MemberSettings::default()).await;
+        let at = |d: u32, h: u32| chrono::Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        t.clock.set(at(25, 8));
+        t.tick().await;
+        t.clock.set(at(25, 10));
+        let mail = Mail::new("late@example.org", "Late").from("uma@example.org").date("Wed, 25 Nov 2026 06:00:00 +0000");
+        t.ingest(&mail.body("#decision Back-dated but real\n").raw(), "ops").await;
+        t.tick().await;
+        for day in [26, 27] {
+            t.clock.set(at(day, 8));
+            t.tick().await;
+        }
+        let digests: Vec<String> = sent
+            .all()
+            .iter()
+            .filter(|s| s.kind() == "digest")
+            .map(|s| format!("{} {}", s.at.format("%d"), docket::parse::mime::parse(s.raw.as_bytes()).text.unwrap_or_default()))
+            .collect();
+        assert_eq!(digests.len(), 1, "[{}] {digests:?}", t.backend);
+        assert!(digests[0].starts_with("26 ") && digests[0].contains("D-1 Back-dated but real"), "{digests:?}");
     }
 }

@@ -36,10 +36,12 @@ CREATE TABLE outbound_cursors (
 );
 INSERT INTO outbound_cursors (name, value) SELECT 'messages', COALESCE(MAX(id), 0) FROM messages;
 
--- The last digest slot considered per member (sent, or skipped because nothing was new).
+-- The last digest slot considered per member (sent, or skipped because nothing was new), and
+-- when it was built: the next digest tells what became known after that.
 CREATE TABLE digest_state (
     member_id  BIGINT PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
-    last_slot  BIGINT NOT NULL
+    last_slot  BIGINT NOT NULL,
+    last_at    BIGINT NOT NULL
 );
 
 -- Mutes: thread_id > 0 mutes one thread, 0 the whole space (no fan-out copies), -1 unsubscribes

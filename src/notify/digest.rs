@@ -74,13 +74,23 @@ pub struct Due {
     pub since: i64,
 }
 
-/// Whether `member` is owed a digest at `now`, given the last slot considered for them.
-pub fn due(member: &Member, schedule: &Schedule, last_slot: Option<i64>, now: i64) -> Option<Due> {
+/// What was recorded about a member's last digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Last {
+    /// The slot it was for.
+    pub slot: i64,
+    /// When it was built: what became known later is new for the next one.
+    pub at: i64,
+}
+
+/// Whether `member` is owed a digest at `now`, given their last one.
+pub fn due(member: &Member, schedule: &Schedule, last: Option<Last>, now: i64) -> Option<Due> {
     let slot = schedule.latest(now)?;
-    if slot <= member.created_at || last_slot.is_some_and(|l| l >= slot) {
+    if slot <= member.created_at || last.is_some_and(|l| l.slot >= slot) {
         return None;
     }
-    Some(Due { slot, since: last_slot.unwrap_or(member.created_at) })
+    // Since is exclusive: a new member's digest includes what happened in the second they joined.
+    Some(Due { slot, since: last.map_or(member.created_at - 1, |l| l.at) })
 }
 
 /// What the store holds for one member's digest.
@@ -179,11 +189,14 @@ mod tests {
         let mon8 = utc(2026, 11, 30, 8, 0);
         let m = member("UTC", mon8 - 3600);
         assert_eq!(due(&m, &s, None, mon8 - 1), None, "before the time");
-        assert_eq!(due(&m, &s, None, mon8), Some(Due { slot: mon8, since: mon8 - 3600 }));
-        assert_eq!(due(&m, &s, Some(mon8), mon8 + 600), None, "already considered");
+        assert_eq!(due(&m, &s, None, mon8), Some(Due { slot: mon8, since: mon8 - 3601 }));
+        let built = |slot: i64, at: i64| Some(Last { slot, at });
+        assert_eq!(due(&m, &s, built(mon8, mon8 + 40), mon8 + 600), None, "already considered");
+        // A late run at 08:00:40 makes 08:00:40, not 08:00, the start of the next digest.
+        assert_eq!(due(&m, &s, built(mon8, mon8 + 40), mon8 + 86_400), Some(Due { slot: mon8 + 86_400, since: mon8 + 40 }));
         // Down from Monday 07:00 to Thursday 12:00: one digest, for Thursday's slot.
         let thu8 = utc(2026, 12, 3, 8, 0);
-        assert_eq!(due(&m, &s, Some(mon8 - 86_400 * 3), thu8 + 4 * 3600).map(|d| d.slot), Some(thu8));
+        assert_eq!(due(&m, &s, built(mon8 - 86_400 * 3, mon8 - 86_400 * 3), thu8 + 4 * 3600).map(|d| d.slot), Some(thu8));
         // Joined after Monday's time: nothing until Tuesday's.
         let late = member("UTC", mon8 + 60);
         assert_eq!(due(&late, &s, None, mon8 + 3600), None);

@@ -342,7 +342,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         if answer.send_digest {
             for (member, _) in ctx.app.store.memberships(&sender).await? {
                 let (space, _, _) = ctx.space(member.space_id).await?;
-                let since = last_slot(ctx.app, member.id).await?.unwrap_or(member.created_at);
+                let since = last_digest(ctx.app, member.id).await?.map_or(member.created_at - 1, |l| l.at);
                 let looping = looping_threads(ctx).await?;
                 if let Some(m) = digest_mail(ctx, &space, &member, since, &looping, true, format!("digest-now:{}:{id}", member.id)).await? {
                     mail.push((Kind::Digest, m));
@@ -373,8 +373,14 @@ async fn dispatch(app: &App, command: &Command, sender: &str, now: i64) -> Resul
     }
 }
 
-async fn last_slot(app: &App, member_id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(app.store.digest_slots(member_id, member_id).await?.first().map(|(_, s)| *s))
+/// A digest built at `now` tells what became known up to the second before: times are whole
+/// seconds, and something arriving later within the same second belongs to the next digest.
+fn known_until(now: i64) -> i64 {
+    now - 1
+}
+
+async fn last_digest(app: &App, member_id: i64) -> Result<Option<digest::Last>, StoreError> {
+    Ok(app.store.digest_slots(member_id, member_id).await?.first().map(|(_, slot, at)| digest::Last { slot: *slot, at: *at }))
 }
 
 async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
@@ -522,7 +528,8 @@ async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> R
         let page = ctx.app.store.members_after(after, MEMBER_PAGE).await?;
         let (Some(first), Some(last)) = (page.first().map(|m| m.id), page.last().map(|m| m.id)) else { return Ok(()) };
         after = last;
-        let slots: HashMap<i64, i64> = ctx.app.store.digest_slots(first, last).await?.into_iter().collect();
+        let slots: HashMap<i64, digest::Last> =
+            ctx.app.store.digest_slots(first, last).await?.into_iter().map(|(m, slot, at)| (m, digest::Last { slot, at })).collect();
         let mut mail = Vec::new();
         let mut considered = Vec::new();
         for member in &page {
@@ -548,7 +555,7 @@ async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> R
             }
         }
         for (member, slot) in considered {
-            tx.set_digest_slot(member, slot).await?;
+            tx.set_digest_slot(member, slot, known_until(ctx.ts())).await?;
         }
         tx.commit().await?;
     }
@@ -566,8 +573,8 @@ pub struct SpaceNews {
 pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Result<SpaceNews, StoreError> {
     let proposals: Vec<ProposalOut> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
     Ok(SpaceNews {
-        decisions: app.store.decisions_since(space_id, since).await?,
-        active: app.store.active_threads(space_id, since).await?,
+        decisions: app.store.decisions_since(space_id, since, known_until(now)).await?,
+        active: app.store.active_threads(space_id, since, known_until(now)).await?,
         proposals: proposals.into_iter().filter(|p| p.space_id == space_id).collect(),
     })
 }
@@ -703,7 +710,7 @@ pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(
     let mut out = Vec::new();
     for (member, slug) in app.store.memberships(email).await? {
         let space = app.store.space_by_id(member.space_id).await?;
-        let since = last_slot(app, member.id).await?.unwrap_or(member.created_at);
+        let since = last_digest(app, member.id).await?.map_or(member.created_at - 1, |l| l.at);
         let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
         let news = space_news(app, space.id, since, now.timestamp()).await?;
         let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false).await? {
