@@ -88,7 +88,9 @@ pub fn parts(kind: Kind, m: &Model) -> Result<(String, String), MailerError> {
         Kind::Loop => (r(LoopText { m }.render())?, r(LoopHtml { m }.render())?),
         Kind::Digest => (r(DigestText { m }.render())?, r(DigestHtml { m }.render())?),
         Kind::Notice => (r(NoticeText { m }.render())?, r(NoticeHtml { m }.render())?),
-        Kind::Command | Kind::Fanout => (r(CommandText { m }.render())?, r(CommandHtml { m }.render())?),
+        Kind::Command => (r(CommandText { m }.render())?, r(CommandHtml { m }.render())?),
+        // A copy is the author's own message with list headers (`fanout::copy`), never rendered.
+        Kind::Fanout => return Err(MailerError::Compose("fan-out copies are not rendered".into())),
     })
 }
 
