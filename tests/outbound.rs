@@ -608,3 +608,17 @@ async fn a_back_dated_decision_is_in_the_next_digest_once() {
         assert!(digests[0].starts_with("26 ") && digests[0].contains("D-1 Back-dated but real"), "{digests:?}");
     }
 }
+
+/// `?tls=required` never falls back to plain text: a relay without STARTTLS gets nothing, and
+/// the mail waits (retried, then visible in `docket check`).
+#[tokio::test]
+async fn required_tls_is_never_downgraded() {
+    let mut t = support::sqlite().await;
+    let sink = Sink::start().await;
+    configure(&mut t, Some(&format!("smtp://127.0.0.1:{}?tls=required", sink.port)));
+    team(&t).await;
+    t.ingest(&Mail::new("m1@example.org", "Hello").body("Hi all.\n").raw(), "eng").await;
+    let d = t.tick().await.outbound.delivery;
+    assert_eq!((d.sent, d.retrying), (0, 1));
+    assert!(sink.messages().is_empty(), "nothing went out in plain text");
+}
