@@ -18,8 +18,8 @@ use crate::store::spaces::{Member, Space};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-/// Messages fanned out per transaction.
-const MESSAGE_PAGE: i64 = 50;
+/// Messages loaded per page (each is planned and queued in its own transaction).
+const MESSAGE_PAGE: i64 = 16;
 /// Members planned per digest transaction.
 const MEMBER_PAGE: i64 = 500;
 /// A message received this long ago is committed whatever writer stored it: the floor may pass it.
@@ -176,8 +176,9 @@ fn member_of<'m>(members: &'m [Member], email: &str) -> Option<&'m Member> {
     members.iter().find(|m| m.email.eq_ignore_ascii_case(email))
 }
 
-/// Fan-out copies and receipts for every message not planned yet; each page of messages is
-/// marked planned in the transaction that queues its mail.
+/// Fan-out copies and receipts for every message not planned yet; each message is marked
+/// planned in the transaction that queues its mail, and its copies are queued one by one, so
+/// memory holds one message and one copy however large the attachments.
 async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
     let floor = ctx.app.store.cursor("messages").await?;
     loop {
@@ -185,26 +186,34 @@ async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreErro
         if page.is_empty() {
             break;
         }
-        let mut mail = Vec::new();
         for msg in &page {
-            plan_message(ctx, msg, &mut mail).await?;
+            let mut queue = Queue { tx: ctx.app.store.begin().await?, now: ctx.ts(), report: &mut *report };
+            plan_message(ctx, msg, &mut queue).await?;
+            queue.tx.mark_message_planned(msg.id).await?;
+            queue.tx.commit().await?;
         }
-        let mut tx = ctx.app.store.begin().await?;
-        for (kind, m) in &mail {
-            if tx.enqueue(m, ctx.ts()).await? {
-                report.add(*kind, 1);
-            }
-        }
-        for msg in &page {
-            tx.mark_message_planned(msg.id).await?;
-        }
-        tx.commit().await?;
     }
     ctx.app.store.advance_message_floor(floor, ctx.ts() - SETTLE).await?;
     Ok(())
 }
 
-async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Vec<(Kind, NewOutbound)>) -> Result<(), StoreError> {
+/// Mail queued inside one transaction, counted in the report.
+struct Queue<'r> {
+    tx: crate::store::messages::Tx,
+    now: i64,
+    report: &'r mut Report,
+}
+
+impl Queue<'_> {
+    async fn push(&mut self, kind: Kind, m: NewOutbound) -> Result<(), StoreError> {
+        if self.tx.enqueue(&m, self.now).await? {
+            self.report.add(kind, 1);
+        }
+        Ok(())
+    }
+}
+
+async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Queue<'_>) -> Result<(), StoreError> {
     let parsed = mime::parse(&msg.raw);
     if !fanout::wanted(msg, &parsed) {
         return Ok(());
@@ -232,17 +241,15 @@ async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Vec<(Kind, 
             fallback_message_id: format!("docket.msg.{}@{}", msg.id, ctx.domain()),
             fallback_date: date.clone(),
         };
-        out.push((
-            Kind::Fanout,
-            NewOutbound {
-                dedup_key: format!("fanout:{}:{}", msg.id, member.email),
-                kind: Kind::Fanout.as_str().into(),
-                space_id: Some(space.id),
-                recipient: member.email.clone(),
-                mail_from: ctx.sender(),
-                raw: fanout::copy(&msg.raw, &headers),
-            },
-        ));
+        let copy = NewOutbound {
+            dedup_key: format!("fanout:{}:{}", msg.id, member.email),
+            kind: Kind::Fanout.as_str().into(),
+            space_id: Some(space.id),
+            recipient: member.email.clone(),
+            mail_from: ctx.sender(),
+            raw: fanout::copy(&msg.raw, &headers),
+        };
+        out.push(Kind::Fanout, copy).await?;
     }
     let Some(sender) = msg.from_addr.as_deref() else { return Ok(()) };
     let sender_member = member_of(&members, sender);
@@ -269,7 +276,7 @@ async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Vec<(Kind, 
     e.references = msg.message_id.iter().cloned().collect();
     e.headers.push(("X-Loop", space_address.clone()));
     if let Some(m) = ctx.generated(Kind::Receipt, format!("receipt:{}", msg.id), Some(&space), sender, e, &model) {
-        out.push((Kind::Receipt, m));
+        out.push(Kind::Receipt, m).await?;
     }
     Ok(())
 }
