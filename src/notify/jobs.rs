@@ -22,6 +22,8 @@ use std::collections::HashMap;
 const MESSAGE_PAGE: i64 = 16;
 /// Members planned per digest transaction.
 const MEMBER_PAGE: i64 = 500;
+/// Rendered mail held before it is queued (bounds memory when thousands are due at once).
+const QUEUE_BATCH: usize = 500;
 /// A message received this long ago is committed whatever writer stored it: the floor may pass it.
 const SETTLE: i64 = 3600;
 /// Threads looked at for loop alerts: those active in this window.
@@ -420,6 +422,9 @@ async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
         e.headers = ctx.list_headers(&space, member);
         if let Some(m) = ctx.generated(Kind::Reminder, r.key.clone(), Some(&space), &member.email, e, &model) {
             mail.push(m);
+            if mail.len() >= QUEUE_BATCH {
+                report.add(Kind::Reminder, outbound::queue(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
+            }
         }
     }
     report.add(Kind::Reminder, outbound::queue(ctx.app, &mail, ctx.ts()).await?);
@@ -469,6 +474,9 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             e.headers = ctx.list_headers(&space, member);
             if let Some(m) = ctx.generated(Kind::Proposal, key(&member.email), Some(&space), &member.email, e, &model) {
                 mail.push(m);
+                if mail.len() >= QUEUE_BATCH {
+                    report.add(Kind::Proposal, outbound::queue(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
+                }
             }
         }
     }
@@ -520,6 +528,9 @@ async fn loop_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<Looping, St
             e.headers = ctx.list_headers(&space, member);
             if let Some(m) = ctx.generated(Kind::Loop, a.key(&member.email), Some(&space), &member.email, e, &model) {
                 mail.push(m);
+                if mail.len() >= QUEUE_BATCH {
+                    report.add(Kind::Loop, outbound::queue(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
+                }
             }
         }
     }
