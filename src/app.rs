@@ -1,10 +1,11 @@
 //! The application context every command and server shares: validated config, the store, the
-//! search index and the clock (the I/O seams), opened once at start-up.
+//! search index, the clock and the mailer (the I/O seams), opened once at start-up.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::index::Index;
 use crate::ingest::auth::Dkim;
+use crate::notify::mailer::{self, Mailer, MailerError};
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,8 @@ pub enum AppError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Mailer(#[from] MailerError),
 }
 
 impl AppError {
@@ -23,6 +26,7 @@ impl AppError {
         match self {
             AppError::DataDir { .. } => true,
             AppError::Store(e) => e.is_temporary(),
+            AppError::Mailer(_) => false,
         }
     }
 }
@@ -34,6 +38,8 @@ pub struct App {
     /// The search index under `DATA_DIR/index` (opened lazily: most commands never touch it).
     pub index: Index,
     pub clock: Arc<dyn Clock>,
+    /// Where outbound mail goes: the relay of `outbound.smtp_url`, else `DATA_DIR/outbox/`.
+    pub mailer: Arc<dyn Mailer>,
     /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
     pub secret: Secret,
     /// Verifies senders' DKIM signatures when `security.require_dkim` is set.
@@ -97,9 +103,16 @@ impl App {
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(|source| AppError::DataDir { path: dir.clone(), source })?;
         let secret = Secret::load(&config, dir).map_err(|source| AppError::DataDir { path: dir.join("secret"), source })?;
+        let mailer = mailer::from_config(&config)?;
         let store = Store::open(&config.database.url).await?;
         let index = Index::new(dir.join("index"));
-        Ok(App { config: Arc::new(config), store, index, clock, secret, dkim: Arc::default() })
+        Ok(App { config: Arc::new(config), store, index, clock, mailer, secret, dkim: Arc::default() })
+    }
+
+    /// The same app sending through another mailer (tests, a relay chosen at run time).
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> App {
+        self.mailer = mailer;
+        self
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -22,10 +22,12 @@
 //!        ▼  read side: store::read, store::items, index::search  CLI (src/main.rs, src/cli/)
 //!
 //!  scheduler: tick::tick(now) applies notify::* planners (pure: what is due at `now`)
+//!        │  fan-out, receipts, reminders, proposals, digests, loops, commands → render (askama)
+//!        ▼  notify::outbound queue (store::outbound, dedup key) → notify::mailer (lettre: relay or outbox)
 //! ```
 //!
-//! `app::App` carries the validated `config::Config`, the `store::Store`, the `index::Index` and the
-//! `clock::Clock`.
+//! `app::App` carries the validated `config::Config`, the `store::Store`, the `index::Index`, the
+//! `clock::Clock` and the `notify::mailer::Mailer`.
 
 pub mod app;
 pub mod clock;

@@ -22,10 +22,13 @@ pub const GRACE: Duration = Duration::from_secs(30);
 const SESSION_TIMEOUTS: u32 = 6;
 /// Most recipients per message (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
 const MAX_RECIPIENTS: usize = 100;
-/// How often the scheduler runs.
+/// How often the scheduler runs every planner (digests, reminders, proposals, loops).
 const TICK_EVERY: Duration = Duration::from_secs(60);
 /// How often the search index catches up with the database (new mail is searchable within ~0.5 s).
 const INDEX_EVERY: Duration = Duration::from_millis(500);
+/// How often it checks for new messages, due mail and commands to answer (cheap queries), so a
+/// fan-out copy or a command reply leaves within about a second.
+const POLL_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -183,14 +186,25 @@ async fn shut_down(
     }
 }
 
+/// Runs `tick` at start, every `TICK_EVERY` on the app's clock, and sooner whenever the store
+/// says outbound work is waiting.
 async fn scheduler(app: App, mut stopped: watch::Receiver<bool>) {
+    let every = chrono::Duration::from_std(TICK_EVERY).unwrap_or(chrono::Duration::seconds(60));
+    let mut last_full: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(TICK_EVERY) => {}
-            _ = stopping(&mut stopped) => return,
+        let now = app.now();
+        let full = last_full.is_none_or(|at| now - at >= every || now < at);
+        let run = full || app.store.outbound_work(now.timestamp()).await.unwrap_or(false);
+        if run {
+            match crate::tick::tick(&app, now).await {
+                Ok(_) if full => last_full = Some(now),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduler run failed; trying again at the next tick"),
+            }
         }
-        if let Err(e) = crate::tick::tick(&app, app.now()).await {
-            tracing::warn!(error = %e, "scheduler run failed; trying again at the next tick");
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_EVERY) => {}
+            _ = stopping(&mut stopped) => return,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! One run of the scheduler at a given time (`docket tick --now T`, and `serve` on a timer): applies
-//! what the pure planners in `notify` say is due. Running it twice at the same time changes nothing.
+//! what the pure planners in `notify` say is due — lazy consensus first, then the outbound mail
+//! (`notify::jobs`), which returns once the due mail was handed to the relay or the outbox.
+//! Running it twice at the same time changes nothing and sends nothing twice.
 
 use crate::app::App;
 use crate::notify::proposals::{self, OpenProposal, Outcome};
@@ -12,6 +14,8 @@ pub struct TickReport {
     /// `P-n → D-m` for each adopted proposal.
     pub adopted: Vec<(String, String)>,
     pub blocked: Vec<String>,
+    /// Mail queued and sent by this run.
+    pub outbound: crate::notify::jobs::Report,
 }
 
 pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
@@ -44,5 +48,6 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreErro
         }
         tx.commit().await?;
     }
+    report.outbound = crate::notify::jobs::run(app, now).await?;
     Ok(report)
 }

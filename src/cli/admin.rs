@@ -38,6 +38,8 @@ struct CheckReport {
     data_dir: String,
     database: String,
     migrations: Vec<i64>,
+    /// Where outbound mail goes.
+    outbound: String,
     counts: Vec<(String, i64)>,
     problems: Vec<String>,
 }
@@ -50,6 +52,7 @@ pub async fn check(config: Config, args: CheckArgs) -> CliResult {
         data_dir: config.server.data_dir.display().to_string(),
         database: docket::store::redact(&config.database.url),
         migrations: Vec::new(),
+        outbound: String::new(),
         counts: Vec::new(),
         problems: Vec::new(),
     };
@@ -63,6 +66,31 @@ pub async fn check(config: Config, args: CheckArgs) -> CliResult {
                     report.problems.push(format!("{n} stored deliveries failed to process (raw mail is kept)"));
                 }
             }
+            for (state, n) in app.store.outbound_counts().await? {
+                report.counts.push((format!("outbound {state}"), n));
+            }
+            for f in app.store.outbound_failures(20).await? {
+                report.problems.push(format!(
+                    "outbound mail #{} ({}) to {} failed after {} attempt(s): {}",
+                    f.id,
+                    f.kind,
+                    f.recipient,
+                    f.attempts,
+                    f.last_error.as_deref().unwrap_or("unknown error")
+                ));
+            }
+            // Four failed tries span about 15 minutes of backoff: the relay is not coming back by itself.
+            for f in app.store.outbound_retrying(4, 20).await? {
+                report.problems.push(format!(
+                    "outbound mail #{} ({}) to {} still not sent after {} attempts (retrying): {}",
+                    f.id,
+                    f.kind,
+                    f.recipient,
+                    f.attempts,
+                    f.last_error.as_deref().unwrap_or("unknown error")
+                ));
+            }
+            report.outbound = app.mailer.describe();
         }
     }
     report.ok = report.problems.is_empty();
@@ -70,6 +98,7 @@ pub async fn check(config: Config, args: CheckArgs) -> CliResult {
         print_json(&report)?;
     } else {
         println!("config: ok\ndata dir: {}\ndatabase: {} (migrations {:?})", report.data_dir, report.database, report.migrations);
+        println!("outbound: {}", report.outbound);
         for (name, n) in &report.counts {
             println!("  {name}: {n}");
         }

@@ -83,6 +83,16 @@ pub struct TickArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The member's address: print the digest each of their spaces would send them.
+    #[arg(long, value_name = "EMAIL")]
+    preview: String,
+    /// The time to plan it at (RFC 3339); default now.
+    #[arg(long)]
+    now: Option<String>,
+}
+
 /// SPEC §5 parse result.
 #[derive(Debug, Serialize)]
 struct ParseJson {
@@ -246,9 +256,29 @@ pub async fn proposals(app: &App, args: ProposalsArgs) -> CliResult {
 pub async fn tick(app: &App, args: TickArgs) -> CliResult {
     let now = rfc3339("--now", &args.now)?;
     let report = docket::tick::tick(app, now).await?;
+    let out = &report.outbound;
     if args.json {
         let adopted: Vec<_> = report.adopted.iter().map(|(p, d)| serde_json::json!({"proposal": p, "decision": d})).collect();
-        return print_json(&serde_json::json!({ "adopted": adopted, "blocked": report.blocked }));
+        let queued: serde_json::Map<String, serde_json::Value> = out.queued.iter().map(|(k, n)| (k.to_string(), (*n).into())).collect();
+        return print_json(&serde_json::json!({
+            "adopted": adopted,
+            "blocked": report.blocked,
+            "queued": queued,
+            "sent": out.delivery.sent,
+            "retrying": out.delivery.retrying,
+            "failed": out.delivery.failed,
+            "rate_limited": out.delivery.rate_limited,
+        }));
+    }
+    for (kind, n) in &out.queued {
+        println!("queued {n} {kind}");
+    }
+    let d = &out.delivery;
+    if d.sent + d.retrying + d.failed > 0 {
+        println!("sent {} via {}; {} to retry, {} failed", d.sent, app.mailer.describe(), d.retrying, d.failed);
+    }
+    if d.rate_limited {
+        println!("outbound.max_per_minute reached: the rest goes out at the next tick");
     }
     for (p, d) in &report.adopted {
         println!("{p} adopted as {d}");
@@ -256,8 +286,27 @@ pub async fn tick(app: &App, args: TickArgs) -> CliResult {
     for p in &report.blocked {
         println!("{p} blocked by objections");
     }
-    if report.adopted.is_empty() && report.blocked.is_empty() {
+    if report.adopted.is_empty() && report.blocked.is_empty() && out.queued.is_empty() && d.sent + d.retrying + d.failed == 0 {
         println!("nothing due at {}", now.to_rfc3339());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn digest(app: &App, args: DigestArgs) -> CliResult {
+    let now = match &args.now {
+        Some(s) => rfc3339("--now", s)?,
+        None => app.now(),
+    };
+    let email = docket::space::email(&args.preview)?;
+    let previews = docket::notify::jobs::preview(app, &email, now).await?;
+    if previews.is_empty() {
+        return Err(anyhow::anyhow!("{email} is not a member of any space (see `docket member list --space S`)").into());
+    }
+    for (space, rendered) in previews {
+        match rendered {
+            Some((subject, text)) => println!("To: {email}\nSubject: {subject}\n\n{}\n", text.trim_end()),
+            None => println!("{space}: no digest for {email} at {} (nothing new, nothing due)\n", now.to_rfc3339()),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -57,8 +57,10 @@ enum Command {
     Tasks(items::TasksArgs),
     /// List proposals and their objections.
     Proposals(items::ProposalsArgs),
-    /// Run the scheduler once at a given time (lazy consensus; outbound mail later).
+    /// Run the scheduler once at a given time: lazy consensus, then every outbound planner, and send.
     Tick(items::TickArgs),
+    /// Show the digest a member would get (nothing is sent).
+    Digest(items::DigestArgs),
     /// List threads, most recent first.
     Threads(read::ThreadsArgs),
     /// Show one thread with its messages.
@@ -105,6 +107,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Tasks(args) => items::tasks(&open(config).await?, args).await,
         Command::Proposals(args) => items::proposals(&open(config).await?, args).await,
         Command::Tick(args) => items::tick(&open(config).await?, args).await,
+        Command::Digest(args) => items::digest(&open(config).await?, args).await,
         Command::Threads(args) => read::threads(&open(config).await?, args).await,
         Command::Thread(args) => read::thread(&open(config).await?, args).await,
         Command::Search(args) => search::search(&open(config).await?, args).await,

@@ -78,6 +78,7 @@ pub struct Database {
 
 #[derive(Debug, Clone)]
 pub struct Outbound {
+    /// Sender of generated mail (From and envelope); empty = `docket@DOMAIN`.
     pub from: String,
     /// None = write to DATA_DIR/outbox (Maildir).
     pub smtp_url: Option<String>,
@@ -177,7 +178,7 @@ impl Config {
             },
             database: Database { url: r.get("database.url", default_db, database_url) },
             outbound: Outbound {
-                from: r.get("outbound.from", String::new(), raw::string),
+                from: r.get("outbound.from", String::new(), address),
                 smtp_url: r.opt("outbound.smtp_url", smtp_url),
                 max_per_minute: r.get("outbound.max_per_minute", 600, raw::positive),
             },
@@ -262,6 +263,16 @@ fn authserv_id(s: &str) -> Result<String, String> {
     if s.is_empty() || s.contains([';', ' ', '(']) { Err("must be a host name like mx.example.org".into()) } else { Ok(s.to_string()) }
 }
 
+/// A bare address (`docket@team.example.org`), lower-cased.
+fn address(s: &str) -> Result<String, String> {
+    match s.rsplit_once('@') {
+        Some((local, host)) if !local.is_empty() && domain(host).is_ok() && !s.contains(char::is_whitespace) && !s.contains(['<', '>']) => {
+            Ok(s.to_ascii_lowercase())
+        }
+        _ => Err(format!("expected an address like docket@team.example.org, got '{s}'")),
+    }
+}
+
 fn secret(s: &str) -> Result<String, String> {
     if s.len() < 16 { Err("must be at least 16 characters".into()) } else { Ok(s.to_string()) }
 }
@@ -339,6 +350,32 @@ mod tests {
         assert_eq!(c.security.per_sender_per_hour, 120);
         assert_eq!(c.reminders.default_due_time, at(17, 0));
         assert!(c.outbound.smtp_url.is_none());
+        assert_eq!(c.outbound.max_per_minute, 600);
+        assert_eq!(c.notify.receipts, Receipts::Changes);
+        assert_eq!(c.reminders.overdue_max, 3);
+    }
+
+    #[test]
+    fn outbound_keys_are_checked() {
+        let ok = Config::load_with_env(
+            None,
+            env(&[("DOCKET__OUTBOUND__FROM", "Docket@Team.Example.org"), ("DOCKET__OUTBOUND__SMTP_URL", "smtps://relay.example.org:465")]),
+        )
+        .unwrap();
+        assert_eq!(ok.outbound.from, "docket@team.example.org");
+        let err = Config::load_with_env(
+            None,
+            env(&[
+                ("DOCKET__OUTBOUND__FROM", "Docket <d@x.org>"),
+                ("DOCKET__OUTBOUND__SMTP_URL", "http://relay"),
+                ("DOCKET__OUTBOUND__MAX_PER_MINUTE", "0"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        for key in ["outbound.from", "outbound.smtp_url", "outbound.max_per_minute"] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
     }
 
     #[test]

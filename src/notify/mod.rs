@@ -1,4 +1,98 @@
-//! Scheduling decisions, each a pure function of (rows, now): what is due. The outbound mail
-//! planners (fan-out, receipts, digests, reminders, loop alerts) join `proposals` here.
+//! Outbound mail. The planners are pure functions of (rows, now) saying what is due, each result
+//! keyed by (kind, recipient, item, period) so the same mail is never queued twice:
+//! `fanout`, `receipts`, `reminders`, `proposals` (lazy consensus and its notices), `digest`,
+//! `loops`, `commands`. `render` turns a plan into a mail (askama, text + HTML), `outbound` is the
+//! durable queue with retries, `mailer` the only lettre user, and `jobs` the I/O glue that loads
+//! rows, runs the planners at `now`, queues and sends (called by `tick`).
 
+pub mod commands;
+pub mod digest;
+pub mod fanout;
+pub mod jobs;
+pub mod loops;
+pub mod mailer;
+pub mod outbound;
 pub mod proposals;
+pub mod receipts;
+pub mod reminders;
+pub mod render;
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// What kind of mail a queue row is (stored in `outbound.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Fanout,
+    Receipt,
+    Reminder,
+    Proposal,
+    Digest,
+    Loop,
+    Command,
+    Notice,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Fanout => "fanout",
+            Kind::Receipt => "receipt",
+            Kind::Reminder => "reminder",
+            Kind::Proposal => "proposal",
+            Kind::Digest => "digest",
+            Kind::Loop => "loop",
+            Kind::Command => "command",
+            Kind::Notice => "notice",
+        }
+    }
+}
+
+/// A member's zone: their setting when it names a known zone, else the server's.
+pub fn zone(member_tz: Option<&str>, default: Tz) -> Tz {
+    member_tz.and_then(|t| t.parse::<Tz>().ok()).unwrap_or(default)
+}
+
+/// A time as a reader in `tz` expects it: `Fri 27 Nov 17:00 CET`.
+pub fn local_time(at: i64, tz: Tz) -> String {
+    match DateTime::<Utc>::from_timestamp(at, 0) {
+        Some(t) => tz.from_utc_datetime(&t.naive_utc()).format("%a %-d %b %H:%M %Z").to_string(),
+        None => at.to_string(),
+    }
+}
+
+/// `@handle` or the address itself appears in `text` as a word.
+pub fn mentions(text: &str, handle: &str, email: &str) -> bool {
+    let lower = text.to_lowercase();
+    let word_end = |rest: &str| {
+        !rest.starts_with(|c: char| {
+            c.is_alphanumeric() || matches!(c, '_' | '-' | '@') || (c == '.' && rest[1..].starts_with(char::is_alphanumeric))
+        })
+    };
+    let find = |needle: &str| lower.match_indices(needle).any(|(i, _)| word_end(&lower[i + needle.len()..]));
+    find(&format!("@{}", handle.to_lowercase())) || find(&email.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mention_words() {
+        let check = |text: &str, want: bool| assert_eq!(mentions(text, "bob", "bob@example.org"), want, "{text}");
+        check("@bob can you look?", true);
+        check("thanks @Bob.", true);
+        check("ask bob@example.org", true);
+        check("@bobby not you", false);
+        check("@bob.smith not you", false);
+        check("bob without at", false);
+    }
+
+    #[test]
+    fn local_times_follow_the_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap().timestamp();
+        assert_eq!(local_time(at, chrono_tz::Europe::Berlin), "Fri 27 Nov 17:00 CET");
+        assert_eq!(local_time(at, chrono_tz::Pacific::Auckland), "Sat 28 Nov 05:00 NZDT");
+        assert_eq!(zone(Some("Mars/Base"), chrono_tz::UTC), chrono_tz::UTC);
+    }
+}

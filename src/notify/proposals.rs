@@ -1,5 +1,13 @@
 //! Lazy consensus (SPEC §2): an open proposal whose closing time has come becomes a decision
-//! (source "proposal") when nobody objected, or is blocked when somebody did. Pure.
+//! (source "proposal") when nobody objected, or is blocked when somebody did; and the mail about
+//! it (SPEC §3): a notice `NOTICE_BEFORE` before closing and the outcome once closed. Pure.
+
+use crate::store::outbound::ProposalOut;
+
+/// The closing notice goes out this long before a proposal closes.
+pub const NOTICE_BEFORE: i64 = 24 * 3600;
+/// An outcome older than this is history, not news (a restored backup sends no old outcomes).
+pub const OUTCOME_WINDOW: i64 = 48 * 3600;
 
 /// An open proposal as the planner needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,9 +31,77 @@ pub fn due(open: &[OpenProposal], now: i64) -> Vec<Outcome> {
     closing.into_iter().map(|p| if p.objections > 0 { Outcome::Block(p.id) } else { Outcome::Adopt(p.id) }).collect()
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeKind {
+    Closing,
+    Adopted { decision: Option<i64> },
+    Blocked { by: Vec<String> },
+}
+
+impl NoticeKind {
+    /// The period part of the dedup key: one closing notice and one outcome per proposal.
+    pub fn key(&self) -> &'static str {
+        match self {
+            NoticeKind::Closing => "closing",
+            NoticeKind::Adopted { .. } | NoticeKind::Blocked { .. } => "outcome",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub proposal: ProposalOut,
+    pub kind: NoticeKind,
+}
+
+/// The notices due at `now` for proposals with their objectors: a closing notice while an open
+/// proposal is within `NOTICE_BEFORE` of closing, an outcome once it was adopted or blocked.
+pub fn notices(rows: &[(ProposalOut, Vec<String>)], now: i64) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for (p, objectors) in rows {
+        let Some(closes) = p.closes_at else { continue };
+        let kind = match p.status.as_str() {
+            "open" if closes - NOTICE_BEFORE <= now && now < closes => NoticeKind::Closing,
+            "adopted" if closes <= now && now - closes <= OUTCOME_WINDOW => NoticeKind::Adopted { decision: p.decision_id },
+            "blocked" if closes <= now && now - closes <= OUTCOME_WINDOW => NoticeKind::Blocked { by: objectors.clone() },
+            _ => continue,
+        };
+        out.push(Notice { proposal: p.clone(), kind });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: i64, closes_at: i64, status: &str) -> ProposalOut {
+        ProposalOut {
+            id,
+            space_id: 1,
+            thread_id: 1,
+            text: "t".into(),
+            author: None,
+            closes_at: Some(closes_at),
+            status: status.into(),
+            decision_id: (status == "adopted").then_some(9),
+        }
+    }
+
+    #[test]
+    fn notices_before_and_after_closing() {
+        const C: i64 = 1_000_000;
+        let kinds = |status: &str, now: i64| -> Vec<NoticeKind> {
+            notices(&[(row(1, C, status), vec!["bob@x.org".into()])], now).into_iter().map(|n| n.kind).collect()
+        };
+        assert!(kinds("open", C - NOTICE_BEFORE - 1).is_empty());
+        assert_eq!(kinds("open", C - NOTICE_BEFORE), [NoticeKind::Closing]);
+        assert!(kinds("open", C).is_empty(), "closing is tick's job; the outcome mail follows");
+        assert_eq!(kinds("adopted", C), [NoticeKind::Adopted { decision: Some(9) }]);
+        assert_eq!(kinds("blocked", C + 60), [NoticeKind::Blocked { by: vec!["bob@x.org".into()] }]);
+        assert!(kinds("blocked", C + OUTCOME_WINDOW + 1).is_empty());
+        assert!(kinds("withdrawn", C).is_empty());
+    }
 
     fn p(id: i64, closes_at: Option<i64>, objections: i64) -> OpenProposal {
         OpenProposal { id, closes_at, objections }

@@ -5,6 +5,7 @@
 pub mod intake;
 pub mod items;
 pub mod messages;
+pub mod outbound;
 pub mod read;
 pub mod search;
 pub mod spaces;

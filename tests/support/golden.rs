@@ -73,3 +73,46 @@ pub fn flip_line_endings(raw: &[u8]) -> Vec<u8> {
         out
     }
 }
+
+/// Compares a rendered mail with `tests/golden/outbound/NAME.eml` after redacting what changes
+/// per run (Date, generated Message-IDs, MIME boundaries, signed tokens). A mismatch writes
+/// `NAME.actual.eml` beside it; `BLESS=1` rewrites the snapshot.
+pub fn snapshot(name: &str, raw: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/outbound");
+    std::fs::create_dir_all(&dir).unwrap();
+    let want_path = dir.join(format!("{name}.eml"));
+    let actual_path = dir.join(format!("{name}.actual.eml"));
+    let got = redact(raw);
+    if std::env::var("BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&want_path, &got).unwrap();
+        let _ = std::fs::remove_file(&actual_path);
+        return;
+    }
+    let want = std::fs::read_to_string(&want_path).unwrap_or_default();
+    if want == got {
+        let _ = std::fs::remove_file(&actual_path);
+    } else {
+        std::fs::write(&actual_path, &got).unwrap();
+        panic!("{} differs from {} (BLESS=1 rewrites it)", actual_path.display(), want_path.display());
+    }
+}
+
+pub fn redact(raw: &str) -> String {
+    let mut s = raw.replace("\r\n", "\n");
+    let mut boundaries: Vec<String> =
+        regex::Regex::new(r#"boundary="?([^";\s]+)"?"#).unwrap().captures_iter(&s).map(|c| c[1].to_string()).collect();
+    boundaries.dedup();
+    for (n, b) in boundaries.iter().enumerate() {
+        s = s.replace(b.as_str(), &format!("BOUNDARY-{n}"));
+    }
+    let rules = [
+        (r"(?m)^Date: .*$", "Date: [date]"),
+        (r"docket\.([a-z]+)\.[0-9a-f]{20}@", "docket.$1.[id]@"),
+        (r"\+[a-z2-7]{8,}@", "+[token]@"),
+        (r"/unsubscribe/([a-z0-9-]+)/[a-z2-7]+", "/unsubscribe/$1/[token]"),
+    ];
+    for (pattern, with) in rules {
+        s = regex::Regex::new(pattern).unwrap().replace_all(&s, with).into_owned();
+    }
+    s
+}

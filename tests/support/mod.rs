@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod golden;
+pub mod sink;
 
 use chrono::{DateTime, TimeZone, Utc};
 use docket::app::App;
@@ -176,5 +177,105 @@ impl Mail {
         s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
         s.push_str(&self.body.replace('\n', "\r\n"));
         s.into_bytes()
+    }
+}
+
+/// A mailer that records what it is given, with the (fake) time of sending.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    pub sent: std::sync::Mutex<Vec<Sent>>,
+    pub clock: std::sync::Mutex<Option<Arc<FakeClock>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub to: String,
+    pub raw: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Sent {
+    /// The value of a header (first occurrence, unfolded).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.raw.split("\r\n\r\n").next().unwrap_or("");
+        let mut out: Option<String> = None;
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                if let Some(v) = out.as_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+                continue;
+            }
+            if out.is_some() {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':')
+                && n.eq_ignore_ascii_case(name)
+            {
+                out = Some(v.trim().to_string());
+            }
+        }
+        out
+    }
+
+    pub fn subject(&self) -> String {
+        docket::parse::mime::parse(self.raw.as_bytes()).subject
+    }
+
+    pub fn kind(&self) -> String {
+        self.header("X-Docket-Kind").unwrap_or_else(|| "fanout".into())
+    }
+}
+
+impl Recorder {
+    pub fn new(clock: Arc<FakeClock>) -> Arc<Recorder> {
+        Arc::new(Recorder { sent: Default::default(), clock: std::sync::Mutex::new(Some(clock)) })
+    }
+
+    pub fn all(&self) -> Vec<Sent> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    pub fn take(&self) -> Vec<Sent> {
+        std::mem::take(&mut *self.sent.lock().unwrap())
+    }
+}
+
+impl docket::notify::mailer::Mailer for Recorder {
+    fn send<'a>(&'a self, envelope: &'a docket::notify::mailer::Envelope, raw: &'a [u8]) -> docket::notify::mailer::SendFuture<'a> {
+        use docket::clock::Clock;
+        let at = self.clock.lock().unwrap().as_ref().map(|c| c.now()).unwrap_or_default();
+        self.sent.lock().unwrap().push(Sent { to: envelope.to.clone(), raw: String::from_utf8_lossy(raw).into_owned(), at });
+        Box::pin(async { Ok(()) })
+    }
+
+    fn describe(&self) -> String {
+        "recorder".into()
+    }
+}
+
+impl TestApp {
+    /// Sends through a recorder from now on.
+    pub fn record(&mut self) -> Arc<Recorder> {
+        let r = Recorder::new(self.clock.clone());
+        self.app = self.app.clone().with_mailer(r.clone());
+        r
+    }
+
+    pub async fn member(&self, space: &str, email: &str, settings: docket::space::MemberSettings) {
+        let s = self.app.store.require_space(space).await.unwrap();
+        let handle = settings.handle.clone().unwrap_or_else(|| docket::space::default_handle(email));
+        self.app.store.add_member(&s, email, &handle, &settings, self.clock_now()).await.unwrap();
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use docket::clock::Clock;
+        self.clock.now().timestamp()
+    }
+
+    pub async fn tick(&self) -> docket::tick::TickReport {
+        use docket::clock::Clock;
+        docket::tick::tick(&self.app, self.clock.now()).await.unwrap_or_else(|e| panic!("[{}] tick failed: {e}", self.backend))
     }
 }

@@ -1,0 +1,115 @@
+//! Receipts (SPEC §3, `notify.receipts`): the sender of a message that created or changed items
+//! gets one short reply listing what was recorded — ids, titles, owners, due times in the
+//! sender's zone — and every warning. Pure.
+
+use crate::config::Receipts;
+use crate::store::outbound::MessageItems;
+use chrono_tz::Tz;
+
+/// One line of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub label: String,
+    pub text: String,
+    /// Owner and due time, proposal closing time, or what changed.
+    pub detail: String,
+}
+
+/// What a receipt says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub lines: Vec<Line>,
+    pub warnings: Vec<String>,
+}
+
+impl Receipt {
+    pub fn labels(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for l in &self.lines {
+            if !out.contains(&l.label.as_str()) {
+                out.push(&l.label);
+            }
+        }
+        out
+    }
+}
+
+/// The receipt a message earns under `mode`, or None. `changes` (the default) answers only a
+/// message that recorded, changed or warned about something.
+pub fn due(mode: Receipts, items: &MessageItems, tz: Tz) -> Option<Receipt> {
+    let receipt = build(items, tz);
+    match mode {
+        Receipts::Never => None,
+        Receipts::Always => Some(receipt),
+        Receipts::Changes => (!receipt.lines.is_empty() || !receipt.warnings.is_empty()).then_some(receipt),
+    }
+}
+
+fn build(items: &MessageItems, tz: Tz) -> Receipt {
+    let mut lines = Vec::new();
+    for (id, text) in &items.decisions {
+        lines.push(Line { label: format!("D-{id}"), text: text.clone(), detail: "decision".into() });
+    }
+    for (id, title, owner, due) in &items.tasks {
+        let owner = owner.as_deref().map_or("no owner".to_string(), |o| format!("owner {o}"));
+        let due = due.map_or("no due time".to_string(), |d| format!("due {}", super::local_time(d, tz)));
+        lines.push(Line { label: format!("T-{id}"), text: title.clone(), detail: format!("task, {owner}, {due}") });
+    }
+    for (id, text, closes) in &items.proposals {
+        let closes =
+            closes.map_or("no closing time".to_string(), |c| format!("adopted {} unless someone objects", super::local_time(c, tz)));
+        lines.push(Line { label: format!("P-{id}"), text: text.clone(), detail: format!("proposal, {closes}") });
+    }
+    for id in &items.objections {
+        lines.push(Line {
+            label: format!("P-{id}"),
+            text: "your objection".into(),
+            detail: "recorded; the proposal will not be adopted".into(),
+        });
+    }
+    for (label, field, value) in &items.changes {
+        if label.starts_with("P-") {
+            continue;
+        }
+        let detail = match (field.as_str(), value.as_deref()) {
+            ("status", Some(v)) => format!("now {v}"),
+            ("owner", Some(v)) => format!("owner now {v}"),
+            ("due", Some(v)) => match v.parse::<i64>() {
+                Ok(t) => format!("due now {}", super::local_time(t, tz)),
+                Err(_) => format!("due now {v}"),
+            },
+            ("done_at", _) => continue,
+            (f, v) => format!("{f} now {}", v.unwrap_or("empty")),
+        };
+        lines.push(Line { label: label.clone(), text: String::new(), detail });
+    }
+    Receipt { lines, warnings: items.warnings.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_and_lines() {
+        let tz = chrono_tz::Europe::Berlin;
+        let empty = MessageItems::default();
+        assert_eq!(due(Receipts::Changes, &empty, tz), None);
+        assert!(due(Receipts::Always, &empty, tz).is_some());
+        let items = MessageItems {
+            decisions: vec![(1, "Ship it".into())],
+            tasks: vec![(4, "Write docs".into(), Some("bob@x.org".into()), Some(1_795_795_200))],
+            changes: vec![("T-2".into(), "status".into(), Some("done".into())), ("T-2".into(), "done_at".into(), Some("1".into()))],
+            warnings: vec!["could not understand 'whenever' as a date".into()],
+            ..Default::default()
+        };
+        assert_eq!(due(Receipts::Never, &items, tz), None);
+        let r = due(Receipts::Changes, &items, tz).unwrap();
+        assert_eq!(r.labels(), ["D-1", "T-4", "T-2"]);
+        assert_eq!(r.lines[1].detail, "task, owner bob@x.org, due Fri 27 Nov 17:00 CET");
+        assert_eq!(r.lines[2].detail, "now done");
+        assert_eq!(r.warnings.len(), 1);
+        let warn_only = MessageItems { warnings: vec!["w".into()], ..Default::default() };
+        assert!(due(Receipts::Changes, &warn_only, tz).is_some());
+    }
+}
