@@ -87,7 +87,10 @@ pub async fn run(app: &App) -> Result<DemoReport, IngestError> {
     for (ago, from, id, parent, subject, body) in CONVERSATION {
         let raw = message(&app.config.space_address(SLUG), now - Duration::minutes(*ago), from, id, *parent, subject, body);
         let envelope = Envelope { mail_from: None, rcpt_to: vec![app.config.space_address(SLUG)] };
-        if let ingest::Outcome::Stored(_) = ingest::accept(app, InboundMessage { raw, envelope, source: Source::Pipe }, Some(SLUG)).await? {
+        // Stored as history (like an import): the sample addresses are never written to.
+        if let ingest::Outcome::Stored(_) =
+            ingest::accept(app, InboundMessage { raw, envelope, source: Source::Import }, Some(SLUG)).await?
+        {
             stored += 1;
         }
     }

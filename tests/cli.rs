@@ -131,6 +131,15 @@ fn demo_then_threads_and_thread_in_the_spec_shapes() {
     let d = dir.path();
     let o = docket(d, &["demo"], None);
     assert_eq!(code(&o), 0, "{}", text(&o));
+    // The sample conversation is history: no copy of it is fanned out to its example addresses.
+    #[allow(clippy::disallowed_methods)] // the demo runs on wall time
+    let now = chrono::Utc::now().to_rfc3339();
+    let tick = docket(d, &["tick", "--now", &now], None);
+    assert_eq!(code(&tick), 0, "{}", text(&tick));
+    for mail in std::fs::read_dir(d.join("data/outbox/new")).into_iter().flatten() {
+        let raw = std::fs::read_to_string(mail.unwrap().path()).unwrap();
+        assert!(raw.contains("Auto-Submitted: auto-generated"), "a demo message was fanned out:\n{raw}");
+    }
     let threads: serde_json::Value = serde_json::from_slice(&docket(d, &["threads", "--json"], None).stdout).unwrap();
     let threads = threads.as_array().unwrap();
     assert_eq!(threads.len(), 2);

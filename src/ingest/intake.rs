@@ -14,12 +14,17 @@ use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// Most deliveries written in one transaction.
 const MAX_BATCH: usize = 128;
+/// Committed deliveries waiting in memory for threading, at most. Beyond it a delivery waits in
+/// the store alone (state `received`) and the processor reads it back: memory stays bounded
+/// however far processing falls behind the doors.
+const MAX_WAITING: usize = 512;
 /// Pause before retrying when the database refuses temporarily.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -39,7 +44,9 @@ pub enum Rcpt {
 pub struct Intake {
     app: App,
     commits: mpsc::Sender<Job>,
-    logged: mpsc::UnboundedSender<Logged>,
+    logged: mpsc::Sender<Logged>,
+    /// Set when a committed delivery did not fit in `logged`: the processor sweeps the store.
+    overflow: Arc<AtomicBool>,
 }
 
 /// The committer and processor tasks; they end once every `Intake` clone is dropped and their
@@ -94,10 +101,11 @@ struct Logged {
 impl Intake {
     pub fn start(app: App) -> (Intake, Workers) {
         let (commits, commit_rx) = mpsc::channel(1024);
-        let (logged, logged_rx) = mpsc::unbounded_channel();
+        let (logged, logged_rx) = mpsc::channel(MAX_WAITING);
+        let overflow = Arc::new(AtomicBool::new(false));
         let committer = tokio::spawn(committer(app.clone(), commit_rx));
-        let processor = tokio::spawn(processor(app.clone(), logged_rx));
-        (Intake { app, commits, logged }, Workers { committer, processor })
+        let processor = tokio::spawn(processor(app.clone(), logged_rx, overflow.clone()));
+        (Intake { app, commits, logged, overflow }, Workers { committer, processor })
     }
 
     pub fn app(&self) -> &App {
@@ -253,7 +261,10 @@ impl Intake {
         };
         for ((space, rcpt_to, accepted), insert) in follow.into_iter().zip(inserts) {
             if let (RawInsert::Inserted(inbound_id), true) = (insert, accepted) {
-                let _ = self.logged.send(Logged { inbound_id, space, prepared: prepared.clone(), rcpt_to });
+                let waiting = Logged { inbound_id, space, prepared: prepared.clone(), rcpt_to };
+                if let Err(mpsc::error::TrySendError::Full(_)) = self.logged.try_send(waiting) {
+                    self.overflow.store(true, Ordering::Release);
+                }
             }
         }
         verdicts
@@ -344,9 +355,25 @@ async fn write(app: &App, batch: &[Job]) -> Result<Vec<Vec<RawInsert>>, StoreErr
     Ok(results)
 }
 
-/// Threads and records committed deliveries, in arrival order, in batches.
-async fn processor(app: App, mut logged: mpsc::UnboundedReceiver<Logged>) {
-    while let Some(first) = logged.recv().await {
+/// Threads and records committed deliveries, in arrival order, in batches; once the queue is
+/// drained, the deliveries that overflowed it are read back from the store.
+async fn processor(app: App, mut logged: mpsc::Receiver<Logged>, overflow: Arc<AtomicBool>) {
+    loop {
+        let first = match logged.try_recv() {
+            Ok(l) => l,
+            Err(mpsc::error::TryRecvError::Empty) if overflow.swap(false, Ordering::AcqRel) => {
+                sweep(&app).await;
+                continue;
+            }
+            Err(_) => match logged.recv().await {
+                Some(l) => l,
+                None if overflow.swap(false, Ordering::AcqRel) => {
+                    sweep(&app).await;
+                    return;
+                }
+                None => return,
+            },
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match logged.try_recv() {
@@ -354,24 +381,63 @@ async fn processor(app: App, mut logged: mpsc::UnboundedReceiver<Logged>) {
                 Err(_) => break,
             }
         }
-        loop {
-            match process(&app, &batch).await {
-                Ok(()) => break,
-                Err(e) if e.is_temporary() => {
-                    tracing::warn!(error = %e, "processing deferred; retrying");
-                    tokio::time::sleep(RETRY_AFTER).await;
-                }
-                Err(_) => {
-                    // One message the pipeline cannot take: process each alone so it is marked
-                    // failed (and visible in `docket check`) without holding back the others.
-                    for l in &batch {
-                        let now = app.now().timestamp();
-                        if let Err(e) = super::process_logged(&app, &l.space, l.inbound_id, &l.prepared, &l.rcpt_to, now).await {
-                            tracing::warn!(inbound.id = l.inbound_id, error = %e, "could not process a delivery");
-                        }
+        run(&app, &batch).await;
+    }
+}
+
+/// Processes the deliveries that are committed but still `received`, a batch at a time.
+async fn sweep(app: &App) {
+    let mut after = 0;
+    let mut spaces: HashMap<i64, Space> = HashMap::new();
+    loop {
+        let page = match app.store.unprocessed_inbound(after, MAX_BATCH as i64).await {
+            Ok(page) if page.is_empty() => return,
+            Ok(page) => page,
+            Err(e) => {
+                // Still `received`: the next sweep, or `recover` at the next start, finishes them.
+                tracing::warn!(error = %e, "could not read back overflowed deliveries");
+                return;
+            }
+        };
+        let mut batch = Vec::with_capacity(page.len());
+        for (inbound_id, space_id, raw, rcpt_to) in page {
+            after = inbound_id;
+            let space = match spaces.get(&space_id) {
+                Some(s) => s.clone(),
+                None => match app.store.space_by_id(space_id).await {
+                    Ok(s) => spaces.entry(space_id).or_insert(s).clone(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read back overflowed deliveries");
+                        return;
                     }
-                    break;
+                },
+            };
+            let rcpt_to = serde_json::from_str(&rcpt_to).unwrap_or_default();
+            batch.push(Logged { inbound_id, space, prepared: Arc::new(prepare(&raw)), rcpt_to });
+        }
+        run(app, &batch).await;
+    }
+}
+
+/// Processes one batch, retrying while the store is unavailable.
+async fn run(app: &App, batch: &[Logged]) {
+    loop {
+        match process(app, batch).await {
+            Ok(()) => return,
+            Err(e) if e.is_temporary() => {
+                tracing::warn!(error = %e, "processing deferred; retrying");
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+            Err(_) => {
+                // One message the pipeline cannot take: process each alone so it is marked
+                // failed (and visible in `docket check`) without holding back the others.
+                for l in batch {
+                    let now = app.now().timestamp();
+                    if let Err(e) = super::process_logged(app, &l.space, l.inbound_id, &l.prepared, &l.rcpt_to, now).await {
+                        tracing::warn!(inbound.id = l.inbound_id, error = %e, "could not process a delivery");
+                    }
                 }
+                return;
             }
         }
     }

@@ -261,17 +261,20 @@ pub async fn process_logged(
 
 /// Finishes deliveries whose raw message was committed but not processed (a crash in between).
 pub async fn recover(app: &App) -> Result<usize, IngestError> {
-    let pending = app.store.unprocessed_inbound().await?;
-    let mut done = 0;
-    for (inbound_id, space_id, raw, rcpt_to) in pending {
-        let space = app.store.space_by_id(space_id).await?;
-        let rcpt_to: Vec<String> = serde_json::from_str(&rcpt_to).unwrap_or_default();
-        match process_logged(app, &space, inbound_id, &prepare(&raw), &rcpt_to, app.now().timestamp()).await {
-            Ok(Some(_)) => done += 1,
-            Ok(None) => {}
-            Err(e) if e.is_temporary() => return Err(e),
-            // Marked failed; the other pending deliveries still get their turn.
-            Err(e) => tracing::warn!(inbound.id = inbound_id, error = %e, "could not process a logged delivery"),
+    let (mut done, mut after) = (0, 0);
+    // Page by page: a long backlog never sits in memory whole.
+    while let Some(page) = Some(app.store.unprocessed_inbound(after, 64).await?).filter(|p| !p.is_empty()) {
+        for (inbound_id, space_id, raw, rcpt_to) in page {
+            after = inbound_id;
+            let space = app.store.space_by_id(space_id).await?;
+            let rcpt_to: Vec<String> = serde_json::from_str(&rcpt_to).unwrap_or_default();
+            match process_logged(app, &space, inbound_id, &prepare(&raw), &rcpt_to, app.now().timestamp()).await {
+                Ok(Some(_)) => done += 1,
+                Ok(None) => {}
+                Err(e) if e.is_temporary() => return Err(e),
+                // Marked failed; the other pending deliveries still get their turn.
+                Err(e) => tracing::warn!(inbound.id = inbound_id, error = %e, "could not process a logged delivery"),
+            }
         }
     }
     if done > 0 {

@@ -67,9 +67,11 @@ impl Store {
     }
 
     /// Logged deliveries that were not processed (the process stopped between the raw commit and
-    /// the message commit), oldest first.
-    pub async fn unprocessed_inbound(&self) -> Result<Vec<(i64, i64, Vec<u8>, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, space_id, raw, rcpt_to FROM inbound WHERE state = 'received' ORDER BY id")
+    /// the message commit, or the intake queue was full), oldest first: at most `limit` after `after`.
+    pub async fn unprocessed_inbound(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64, Vec<u8>, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, space_id, raw, rcpt_to FROM inbound WHERE state = 'received' AND id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
             .fetch_all(&self.pool)
             .await?)
     }
