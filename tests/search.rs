@@ -376,6 +376,11 @@ fn cli_search_and_reindex() {
     assert!(hits.iter().any(|h| h["id"] == "D-1" && h["kind"] == "decision"));
     assert!(hits.iter().any(|h| h["id"] == 1 && h["kind"] == "message"));
     // Words given as separate arguments, --limit, --sort date, and the human listing.
+    // Options after the query words are options (the README's form), not words.
+    let after: serde_json::Value = serde_json::from_slice(&docket(&["search", "budget", "--json", "--limit", "1"], None).stdout).unwrap();
+    assert_eq!(after.as_array().map(Vec::len), Some(1), "{after}");
+    let excluded = String::from_utf8(docket(&["search", "--json", "--", "budget", "-kind:message"], None).stdout).unwrap();
+    assert!(!excluded.contains("\"kind\": \"message\""), "{excluded}");
     let out = docket(&["search", "--limit", "1", "--sort", "date", "kind:decision", "approved"], None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());

@@ -13,7 +13,8 @@ use std::time::Instant;
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// Words, "phrases", -excluded, and filters: from: space: kind: status: before: after: goal:
-    #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+    /// (options may come before or after; put a -word after `--`, or quote the whole query).
+    #[arg(required = true, num_args = 1..)]
     query: Vec<String>,
     #[arg(long)]
     json: bool,
