@@ -14,7 +14,7 @@ use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -47,6 +47,8 @@ pub struct Intake {
     logged: mpsc::Sender<Logged>,
     /// Set when a committed delivery did not fit in `logged`: the processor sweeps the store.
     overflow: Arc<AtomicBool>,
+    /// How many deliveries overflowed, ever (logged by the sweep).
+    overflowed: Arc<AtomicU64>,
 }
 
 /// The committer and processor tasks; they end once every `Intake` clone is dropped and their
@@ -100,12 +102,17 @@ struct Logged {
 
 impl Intake {
     pub fn start(app: App) -> (Intake, Workers) {
+        Self::start_with(app, MAX_WAITING)
+    }
+
+    fn start_with(app: App, waiting: usize) -> (Intake, Workers) {
         let (commits, commit_rx) = mpsc::channel(1024);
-        let (logged, logged_rx) = mpsc::channel(MAX_WAITING);
+        let (logged, logged_rx) = mpsc::channel(waiting);
         let overflow = Arc::new(AtomicBool::new(false));
+        let overflowed = Arc::new(AtomicU64::new(0));
         let committer = tokio::spawn(committer(app.clone(), commit_rx));
-        let processor = tokio::spawn(processor(app.clone(), logged_rx, overflow.clone()));
-        (Intake { app, commits, logged, overflow }, Workers { committer, processor })
+        let processor = tokio::spawn(processor(app.clone(), logged_rx, overflow.clone(), overflowed.clone()));
+        (Intake { app, commits, logged, overflow, overflowed }, Workers { committer, processor })
     }
 
     pub fn app(&self) -> &App {
@@ -263,6 +270,7 @@ impl Intake {
             if let (RawInsert::Inserted(inbound_id), true) = (insert, accepted) {
                 let waiting = Logged { inbound_id, space, prepared: prepared.clone(), rcpt_to };
                 if let Err(mpsc::error::TrySendError::Full(_)) = self.logged.try_send(waiting) {
+                    self.overflowed.fetch_add(1, Ordering::Relaxed);
                     self.overflow.store(true, Ordering::Release);
                 }
             }
@@ -357,11 +365,15 @@ async fn write(app: &App, batch: &[Job]) -> Result<Vec<Vec<RawInsert>>, StoreErr
 
 /// Threads and records committed deliveries, in arrival order, in batches; once the queue is
 /// drained, the deliveries that overflowed it are read back from the store.
-async fn processor(app: App, mut logged: mpsc::Receiver<Logged>, overflow: Arc<AtomicBool>) {
+async fn processor(app: App, mut logged: mpsc::Receiver<Logged>, overflow: Arc<AtomicBool>, overflowed: Arc<AtomicU64>) {
     loop {
         let first = match logged.try_recv() {
             Ok(l) => l,
             Err(mpsc::error::TryRecvError::Empty) if overflow.swap(false, Ordering::AcqRel) => {
+                tracing::info!(
+                    overflowed = overflowed.load(Ordering::Relaxed),
+                    "processing fell behind; reading deliveries back from the store"
+                );
                 sweep(&app).await;
                 continue;
             }
@@ -465,4 +477,49 @@ async fn process(app: &App, batch: &[Logged]) -> Result<(), StoreError> {
     tx.commit().await?;
     tracing::debug!(count = stored.len(), "processed deliveries");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::Config;
+    use crate::space::MemberSettings;
+
+    /// Deliveries that overflow the processing queue wait in the store and are swept back in:
+    /// every accepted message ends up threaded, none twice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_overflowing_queue_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::defaults_in(dir.path()).unwrap();
+        config.server.domain = "docket.test".into();
+        let app = App::open(config).await.unwrap();
+        let space = app.store.add_space("eng", "Engineering", 0).await.unwrap();
+        app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
+        let (intake, workers) = Intake::start_with(app.clone(), 1);
+        let rcpt = vec![("eng@docket.test".to_string(), Rcpt::Space { space, token_member: None })];
+        let sends: Vec<_> = (0..40)
+            .map(|i| {
+                let (intake, rcpt) = (intake.clone(), rcpt.clone());
+                let raw = format!("From: alice@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n");
+                tokio::spawn(async move { intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp).await })
+            })
+            .collect();
+        for send in sends {
+            assert_eq!(send.await.unwrap()[0].code, 250);
+        }
+        let overflowed = intake.overflowed.load(Ordering::Relaxed);
+        assert!(overflowed > 0, "a queue of one overflowed under 40 concurrent deliveries");
+        drop(intake);
+        workers.flush().await;
+        assert_eq!(count(&app, "state = 'stored'").await, 40);
+        let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(app.store.pool()).await.unwrap();
+        assert_eq!(messages, 40, "each message threaded once");
+    }
+
+    async fn count(app: &App, state: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM inbound WHERE {state}");
+        let (n,): (i64,) = sqlx::query_as(&sql).fetch_one(app.store.pool()).await.unwrap();
+        n
+    }
 }
