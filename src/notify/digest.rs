@@ -5,7 +5,8 @@
 //! (nothing → no mail).
 
 use crate::config::{Config, Weekdays};
-use crate::store::outbound::{ActiveThread, DecisionOut, DueTask, ProposalOut};
+use crate::store::items::ProposalRow;
+use crate::store::outbound::{ActiveThread, DecisionOut, DueTask};
 use crate::store::spaces::Member;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -100,7 +101,7 @@ pub struct Input {
     /// The member's open tasks.
     pub tasks: Vec<DueTask>,
     /// Proposals of the space, open and closing within `PROPOSALS_WITHIN`.
-    pub proposals: Vec<ProposalOut>,
+    pub proposals: Vec<ProposalRow>,
     /// Looping threads of the space: (thread id, subject, rounds).
     pub looping: Vec<(i64, String, i64)>,
     /// Threads of the space with messages since the last digest.
@@ -113,7 +114,7 @@ pub struct Digest {
     pub decisions: Vec<DecisionOut>,
     pub overdue: Vec<DueTask>,
     pub open: Vec<DueTask>,
-    pub proposals: Vec<ProposalOut>,
+    pub proposals: Vec<ProposalRow>,
     pub looping: Vec<(i64, String, i64)>,
     pub active: Vec<ActiveThread>,
 }
@@ -122,7 +123,7 @@ pub struct Digest {
 /// overdue (SPEC §3). `force` builds it anyway (the `digest` command, `--preview`).
 pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
     let (overdue, open): (Vec<DueTask>, Vec<DueTask>) = input.tasks.into_iter().partition(|t| t.due.is_some_and(|d| d <= now));
-    let proposals: Vec<ProposalOut> = input
+    let proposals: Vec<ProposalRow> = input
         .proposals
         .into_iter()
         .filter(|p| p.status == "open" && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))

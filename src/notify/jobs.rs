@@ -13,7 +13,8 @@ use crate::ingest::policy::{self, Facts, Verdict};
 use crate::ingest::token::{self, ReplySlot};
 use crate::parse::{mime, reply};
 use crate::store::StoreError;
-use crate::store::outbound::{DecisionOut, MessageOut, NewOutbound, ProposalOut, ThreadMessage};
+use crate::store::items::ProposalRow;
+use crate::store::outbound::{DecisionOut, MessageOut, NewOutbound, ThreadMessage};
 use crate::store::spaces::{Member, Space};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -580,11 +581,11 @@ async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> R
 pub struct SpaceNews {
     decisions: Vec<DecisionOut>,
     active: Vec<crate::store::outbound::ActiveThread>,
-    proposals: Vec<ProposalOut>,
+    proposals: Vec<ProposalRow>,
 }
 
 pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Result<SpaceNews, StoreError> {
-    let proposals: Vec<ProposalOut> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
+    let proposals: Vec<ProposalRow> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
     Ok(SpaceNews {
         decisions: app.store.decisions_since(space_id, since, known_until(now)).await?,
         active: app.store.active_threads(space_id, since, known_until(now)).await?,

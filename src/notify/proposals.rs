@@ -2,7 +2,7 @@
 //! (source "proposal") when nobody objected, or is blocked when somebody did; and the mail about
 //! it (SPEC §3): a notice `NOTICE_BEFORE` before closing and the outcome once closed. Pure.
 
-use crate::store::outbound::ProposalOut;
+use crate::store::items::ProposalRow;
 
 /// The closing notice goes out this long before a proposal closes.
 pub const NOTICE_BEFORE: i64 = 24 * 3600;
@@ -50,13 +50,13 @@ impl NoticeKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    pub proposal: ProposalOut,
+    pub proposal: ProposalRow,
     pub kind: NoticeKind,
 }
 
 /// The notices due at `now` for proposals with their objectors: a closing notice while an open
 /// proposal is within `NOTICE_BEFORE` of closing, an outcome once it was adopted or blocked.
-pub fn notices(rows: &[(ProposalOut, Vec<String>)], now: i64) -> Vec<Notice> {
+pub fn notices(rows: &[(ProposalRow, Vec<String>)], now: i64) -> Vec<Notice> {
     let mut out = Vec::new();
     for (p, objectors) in rows {
         let Some(closes) = p.closes_at else { continue };
@@ -75,8 +75,8 @@ pub fn notices(rows: &[(ProposalOut, Vec<String>)], now: i64) -> Vec<Notice> {
 mod tests {
     use super::*;
 
-    fn row(id: i64, closes_at: i64, status: &str) -> ProposalOut {
-        ProposalOut {
+    fn row(id: i64, closes_at: i64, status: &str) -> ProposalRow {
+        ProposalRow {
             id,
             space_id: 1,
             thread_id: 1,
@@ -84,6 +84,8 @@ mod tests {
             author: None,
             closes_at: Some(closes_at),
             status: status.into(),
+            goal_id: None,
+            message_id: None,
             decision_id: (status == "adopted").then_some(9),
         }
     }

@@ -68,7 +68,8 @@ pub struct TaskRow {
     pub status: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A proposal row, for lazy consensus and for the notice planner.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProposalRow {
     pub id: i64,
     pub space_id: i64,
@@ -79,6 +80,7 @@ pub struct ProposalRow {
     pub status: String,
     pub goal_id: Option<i64>,
     pub message_id: Option<i64>,
+    pub decision_id: Option<i64>,
 }
 
 /// Where a new item lives.
@@ -93,7 +95,7 @@ pub struct Origin<'a> {
 }
 
 const TASK_COLUMNS: &str = "id, space_id, thread_id, title, owner, due, status";
-const PROPOSAL_COLUMNS: &str = "id, space_id, thread_id, text, author, closes_at, status, goal_id, message_id";
+pub(crate) const PROPOSAL_COLUMNS: &str = "id, space_id, thread_id, text, author, closes_at, status, goal_id, message_id, decision_id";
 
 impl Tx {
     pub async fn upsert_goal(&mut self, space_id: i64, slug: &str, title: Option<&str>, now: i64) -> Result<i64, StoreError> {

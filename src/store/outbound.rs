@@ -3,6 +3,7 @@
 //! the reads the outbound planners need. Claims are single-row conditional updates, so two nodes
 //! sharing PostgreSQL never send the same row.
 
+use super::items::{PROPOSAL_COLUMNS, ProposalRow};
 use super::messages::Tx;
 use super::{Store, StoreError};
 
@@ -66,19 +67,6 @@ pub struct DueTask {
     pub created_by: Option<String>,
     pub due: Option<i64>,
     pub created_at: i64,
-}
-
-/// A proposal as the notice planner sees it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ProposalOut {
-    pub id: i64,
-    pub space_id: i64,
-    pub thread_id: i64,
-    pub text: String,
-    pub author: Option<String>,
-    pub closes_at: Option<i64>,
-    pub status: String,
-    pub decision_id: Option<i64>,
 }
 
 /// One message of a recently active thread, for loop alerts and digests.
@@ -488,15 +476,11 @@ impl Store {
     }
 
     /// Proposals open and closing in `(from, to]`, or closed with a closing time in it.
-    pub async fn proposals_closing_between(&self, from: i64, to: i64) -> Result<Vec<ProposalOut>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, space_id, thread_id, text, author, closes_at, status, decision_id FROM proposals \
-             WHERE closes_at IS NOT NULL AND closes_at > $1 AND closes_at <= $2 ORDER BY closes_at, id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?)
+    pub async fn proposals_closing_between(&self, from: i64, to: i64) -> Result<Vec<ProposalRow>, StoreError> {
+        let sql = format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE closes_at IS NOT NULL AND closes_at > $1 AND closes_at <= $2 ORDER BY closes_at, id"
+        );
+        Ok(sqlx::query_as(&sql).bind(from).bind(to).fetch_all(&self.pool).await?)
     }
 
     /// Who objected to a proposal, in order.
