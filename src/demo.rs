@@ -74,6 +74,9 @@ pub async fn run(app: &App) -> Result<DemoReport, IngestError> {
         Some(space) => (space, false),
         None => (app.store.add_space(SLUG, "Demo team", now.timestamp()).await?, true),
     };
+    // The conversation is dated from the space's creation, not from now: a second run feeds the
+    // very same bytes, which the store recognises as re-deliveries, so nothing changes.
+    let anchor = DateTime::from_timestamp(space.created_at, 0).unwrap_or(now);
     for (email, handle, tz) in MEMBERS {
         if app.store.member(space.id, email).await?.is_none() {
             let settings = MemberSettings { tz: tz.parse().ok(), ..MemberSettings::default() };
@@ -85,7 +88,7 @@ pub async fn run(app: &App) -> Result<DemoReport, IngestError> {
     }
     let mut stored = 0;
     for (ago, from, id, parent, subject, body) in CONVERSATION {
-        let raw = message(&app.config.space_address(SLUG), now - Duration::minutes(*ago), from, id, *parent, subject, body);
+        let raw = message(&app.config.space_address(SLUG), anchor - Duration::minutes(*ago), from, id, *parent, subject, body);
         let envelope = Envelope { mail_from: None, rcpt_to: vec![app.config.space_address(SLUG)] };
         // Stored as history (like an import): the sample addresses are never written to.
         if let ingest::Outcome::Stored(_) =

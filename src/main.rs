@@ -1,4 +1,4 @@
-//! The `docket` command line (SPEC §4): parses arguments, opens the app, runs one command, and turns
+//! The `docket` command line (docs/cli.md): parses arguments, opens the app, runs one command, and turns
 //! every error into one line that says what is wrong and what to do. anyhow lives only here.
 
 mod cli;

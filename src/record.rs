@@ -1,4 +1,4 @@
-//! Recording: a stored message's tag extraction becomes items (SPEC §2). Mentions resolve against
+//! Recording: a stored message's tag extraction becomes items (docs/tags.md). Mentions resolve against
 //! the space's members, refs against the store; commands (`#done`, `#assign`, `#due`, `#cancel`,
 //! `#reopen`, `#object`) apply only for members of the item's space. Anything that cannot apply is
 //! a warning and changes nothing. Runs inside the message's transaction, so it is all or nothing.
@@ -50,7 +50,7 @@ pub fn find_member<'m>(members: &'m [Member], mention: &str) -> Option<&'m Membe
 }
 
 /// Dates resolve in the sender's zone: their member setting, else the Date header's offset, else
-/// the server default; relative to the message's Date, else `fallback_now` (SPEC §2).
+/// the server default; relative to the message's Date, else `fallback_now` (docs/tags.md).
 pub fn date_context(
     config: &Config,
     member_tz: Option<&str>,

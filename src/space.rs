@@ -1,4 +1,4 @@
-//! Spaces and members as validated values (SPEC §1): slugs, handles, addresses, zones, delivery modes
+//! Spaces and members as validated values (docs/mail-flow.md): slugs, handles, addresses, zones, delivery modes
 //! and digest schedules are checked here once, so the store only ever sees good ones.
 
 use crate::config::{self, Weekdays};

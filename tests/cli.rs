@@ -237,3 +237,200 @@ fn parse_tasks_decisions_proposals_and_tick() {
     assert_eq!(code(&docket(d, &["tick", "--now", "tomorrow"], None)), 1);
     assert_eq!(code(&docket(d, &["tasks", "--overdue"], None)), 0);
 }
+
+/// The JSON array a listing command prints.
+fn json(d: &Path, args: &[&str]) -> serde_json::Value {
+    let o = docket(d, args, None);
+    assert_eq!(code(&o), 0, "{args:?}: {}", text(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn issue12_demo_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = docket(d, &["demo"], None);
+    assert_eq!(code(&first), 0, "{}", text(&first));
+    assert!(text(&first).contains("(1 message)") && text(&first).contains("(4 messages)"), "{}", text(&first));
+    let before: Vec<serde_json::Value> = ["threads", "decisions", "tasks"].iter().map(|c| json(d, &[c, "--json"])).collect();
+    let again = docket(d, &["demo"], None);
+    assert_eq!(code(&again), 0, "{}", text(&again));
+    assert!(text(&again).contains("already set up: nothing changed"), "{}", text(&again));
+    let after: Vec<serde_json::Value> = ["threads", "decisions", "tasks"].iter().map(|c| json(d, &[c, "--json"])).collect();
+    assert_eq!(before, after, "a second demo adds no thread, decision or task");
+    assert_eq!(after[1].as_array().unwrap().len(), 1, "one D-1, no D-2");
+}
+
+#[test]
+fn issue12_tick_without_now_runs_at_the_current_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = docket(dir.path(), &["tick"], None);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    #[allow(clippy::disallowed_methods)] // the binary runs on wall time
+    let year = chrono::Utc::now().format("nothing due at %Y-").to_string();
+    assert!(text(&o).contains(&year), "{}", text(&o));
+}
+
+#[test]
+fn issue12_quarantine_json_times_are_rfc3339_and_listings_have_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    docket(d, &["space", "add", "eng"], None);
+    docket(d, &["member", "add", "alice@example.org", "--space", "eng"], None);
+    let stranger = Mail::new("q1@x", "Hello").from("Mallory <mallory@evil.test>").raw();
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng", "--sender", "mallory@evil.test"], Some(&stranger))), 0);
+    let held = json(d, &["quarantine", "list", "--json"]);
+    let at = held[0]["received_at"].as_str().unwrap_or_else(|| panic!("received_at is not a string: {held}"));
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok() && at.ends_with('Z'), "{at}");
+    let mail = Mail::new("h1@x", "Plan").from("Alice <alice@example.org>").body("#decision Ship it.\n#action Write docs due 2026-12-01\n").raw();
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng"], Some(&mail))), 0);
+    for (args, header) in [
+        (&["threads"][..], "ID  SPACE"),
+        (&["decisions"][..], "ID     DECIDED"),
+        (&["tasks"][..], "ID     STATUS"),
+        (&["quarantine", "list"][..], "RECEIVED (UTC)"),
+        (&["space", "list"][..], "SLUG"),
+        (&["member", "list", "--space", "eng"][..], "EMAIL"),
+    ] {
+        let out = text(&docket(d, args, None));
+        assert!(out.lines().next().is_some_and(|l| l.contains(header)), "{args:?} starts with a header row:\n{out}");
+    }
+    let json_tasks = json(d, &["tasks", "--json"]);
+    assert!(json_tasks.is_array(), "--json prints no header row");
+}
+
+#[test]
+fn issue12_thread_lists_its_decisions_and_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    docket(d, &["demo"], None);
+    let threads = json(d, &["threads", "--json"]);
+    let decided = threads.as_array().unwrap().iter().find(|t| t["status"] == "decided").unwrap();
+    let out = text(&docket(d, &["thread", &decided["id"].to_string()], None));
+    assert!(out.contains("decided"), "{out}");
+    assert!(out.contains("Decisions\n  D-1  Beta launches on Dec 10.  [T-1]"), "{out}");
+    assert!(out.contains("Tasks\n  T-1  [open] Finish the migration guide (bob@example.com, due "), "{out}");
+}
+
+#[test]
+fn issue12_import_names_missing_paths_and_counts_in_good_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    docket(d, &["space", "add", "eng"], None);
+    let o = docket(d, &["import", "nowhere.mbox", "gone/", "--space", "eng"], None);
+    assert_eq!(code(&o), 66, "EX_NOINPUT, like other Unix tools: {}", text(&o));
+    assert!(text(&o).contains("do not exist: nowhere.mbox, gone/"), "{}", text(&o));
+    assert_eq!(json(d, &["threads", "--json"]).as_array().unwrap().len(), 0, "nothing imported");
+    let mut mbox = b"From alice@example.org Tue Nov 24 09:00:00 2026\n".to_vec();
+    mbox.extend(Mail::new("i1@x", "One").raw().iter().filter(|b| **b != b'\r'));
+    std::fs::write(d.join("one.mbox"), &mbox).unwrap();
+    let o = docket(d, &["import", "one.mbox", "--space", "eng"], None);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("1 file, 1 message: 1 stored"), "{}", text(&o));
+    let o = docket(d, &["import", "one.mbox", "--space", "eng"], None);
+    assert!(text(&o).contains("1 file was already imported"), "{}", text(&o));
+}
+
+#[test]
+fn issue12_receipts_name_watchers_and_the_goal_and_the_outbox_names_the_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    docket(d, &["space", "add", "eng"], None);
+    for who in ["alice", "bob", "carol"] {
+        docket(d, &["member", "add", &format!("{who}@example.org"), "--space", "eng"], None);
+    }
+    let mail = Mail::new("r1@x", "Launch")
+        .from("Alice <alice@example.org>")
+        .body("#goal launch The v2 launch\n#todo Book the hall @bob @carol due 2026-12-01\n")
+        .raw();
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng"], Some(&mail))), 0);
+    let o = docket(d, &["tick", "--now", "2026-11-24T10:00:00Z"], None);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let files: Vec<String> =
+        std::fs::read_dir(d.join("data/outbox/new")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    let receipt = files.iter().find(|f| f.contains("X-Docket-Kind: receipt")).unwrap_or_else(|| panic!("no receipt in {files:?}"));
+    assert!(receipt.starts_with("Return-Path: <") && receipt.contains("\r\nDelivered-To: alice@example.org\r\nX-Original-To: alice@example.org\r\n"));
+    let text = docket::parse::mime::parse(receipt.as_bytes()).text.unwrap();
+    assert!(text.contains("T-1 Book the hall"), "{text}");
+    assert!(text.contains("task, owner bob@example.org, watchers carol@example.org, due "), "{text}");
+    assert!(text.contains("goal launch (The v2 launch)"), "{text}");
+    for copy in files.iter().filter(|f| f.contains("X-Docket-Kind: fanout") || !f.contains("X-Docket-Kind")) {
+        let to = if copy.contains("Delivered-To: bob@example.org") { "bob" } else { "carol" };
+        assert!(copy.contains(&format!("X-Original-To: {to}@example.org")), "{copy}");
+    }
+}
+
+#[test]
+fn issue12_every_flag_in_help_is_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in subcommands(dir.path()) {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push("--help");
+        let help = text(&docket(dir.path(), &args, None));
+        for line in help.lines().filter(|l| l.starts_with("  ") && l.trim_start().starts_with(['-', '<', '['])) {
+            let flag = line.trim_start();
+            if flag.starts_with("-h, --help") || flag.starts_with("-V, --version") {
+                continue;
+            }
+            // clap puts the description after two spaces on the same line.
+            assert!(flag.contains("  "), "`docket {command}`: {flag} has no description:\n{help}");
+        }
+    }
+}
+
+/// Every command path (`member set`, `tick`) from `docket help` and the groups' own help.
+fn subcommands(d: &Path) -> Vec<String> {
+    fn names(help: &str) -> Vec<String> {
+        help.split("Commands:")
+            .nth(1)
+            .unwrap_or_default()
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|n| n != "help")
+            .collect()
+    }
+    let mut out = Vec::new();
+    for top in names(&text(&docket(d, &["--help"], None))) {
+        let nested = names(&text(&docket(d, &[&top, "--help"], None)));
+        if nested.is_empty() {
+            out.push(top);
+        } else {
+            out.extend(nested.into_iter().map(|n| format!("{top} {n}")));
+        }
+    }
+    assert!(out.len() > 20 && out.contains(&"member set".to_string()), "{out:?}");
+    out
+}
+
+#[tokio::test]
+async fn issue12_member_list_and_digest_preview_tell_who_is_muted_or_unsubscribed() {
+    let t = support::sqlite().await;
+    t.space("eng").await;
+    for who in ["ann", "bob", "cem"] {
+        t.member("eng", &format!("{who}@example.org"), docket::space::MemberSettings::default()).await;
+    }
+    let eng = t.app.store.require_space("eng").await.unwrap();
+    let members = t.app.store.members(&eng).await.unwrap();
+    let id = |who: &str| members.iter().find(|m| m.email == format!("{who}@example.org")).unwrap().id;
+    let (bob, cem) = (id("bob"), id("cem"));
+    let mut tx = t.app.store.begin().await.unwrap();
+    tx.set_mute(bob, docket::notify::fanout::UNSUBSCRIBED, true, t.clock_now()).await.unwrap();
+    tx.set_mute(cem, docket::notify::fanout::MUTE_SPACE, true, t.clock_now()).await.unwrap();
+    tx.commit().await.unwrap();
+    t.app.store.close().await;
+    let data = t.dir.path().to_str().unwrap();
+    let run = |args: &[&str]| docket_env(t.dir.path(), args, None, &[("DOCKET__SERVER__DATA_DIR", data)]);
+    let listed = text(&run(&["member", "list", "--space", "eng"]));
+    let row = |who: &str| listed.lines().find(|l| l.starts_with(who)).unwrap_or_default().to_string();
+    assert!(row("ann@").ends_with("gets mail"), "{listed}");
+    assert!(row("bob@").ends_with("unsubscribed"), "{listed}");
+    assert!(row("cem@").ends_with("space muted"), "{listed}");
+    let members: serde_json::Value = serde_json::from_slice(&run(&["member", "list", "--space", "eng", "--json"]).stdout).unwrap();
+    assert_eq!((members[1]["unsubscribed"].as_bool(), members[2]["muted"].as_bool()), (Some(true), Some(true)), "{members}");
+    let preview = text(&run(&["digest", "--preview", "bob@example.org"]));
+    assert!(preview.contains("unsubscribed") && !preview.contains("nothing new"), "{preview}");
+}
+

@@ -1,6 +1,6 @@
 //! `docket migrate`, `docket check` and `docket demo`.
 
-use super::{CliResult, Failure, print_json};
+use super::{CliResult, Failure, count, print_json};
 use clap::Args;
 use docket::app::App;
 use docket::config::Config;
@@ -115,14 +115,15 @@ pub async fn check(config: Config, args: CheckArgs) -> CliResult {
 
 pub async fn demo(app: &App, _args: DemoArgs) -> CliResult {
     let report = docket::demo::run(app).await.map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
-    if report.created {
-        println!("created space '{}' with 3 members and {} messages", docket::demo::SLUG, report.stored);
-    } else {
-        println!("space '{}' already exists; {} new messages", docket::demo::SLUG, report.stored);
+    let stored = count(report.stored as u64, "message", "messages");
+    match (report.created, report.stored) {
+        (true, _) => println!("created space '{}' with 3 members and {stored}", docket::demo::SLUG),
+        (false, 0) => println!("space '{}' is already set up: nothing changed", docket::demo::SLUG),
+        (false, _) => println!("space '{}' already existed; added {stored} it was missing", docket::demo::SLUG),
     }
     let threads = app.store.threads(Some(docket::demo::SLUG), None, app.config.threads.loop_rounds as i64).await?;
     for t in &threads {
-        println!("  thread {:>4}: {} ({} messages)", t.id, t.subject, t.message_count);
+        println!("  thread {:>4}: {} ({})", t.id, t.subject, count(t.message_count as u64, "message", "messages"));
     }
     if let Some(first) = threads.last() {
         println!("\nnext: docket thread {}   ·   docket threads --json   ·   docket member list --space demo", first.id);

@@ -76,9 +76,9 @@ pub struct ProposalsArgs {
 
 #[derive(Debug, Args)]
 pub struct TickArgs {
-    /// The time to run the scheduler at (RFC 3339).
+    /// The time to run the scheduler at (RFC 3339); default: the current time (for cron).
     #[arg(long)]
-    now: String,
+    now: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -93,7 +93,7 @@ pub struct DigestArgs {
     now: Option<String>,
 }
 
-/// SPEC §5 parse result.
+/// docs/cli.md JSON parse result.
 #[derive(Debug, Serialize)]
 struct ParseJson {
     message_id: Option<String>,
@@ -202,9 +202,12 @@ pub async fn decisions(app: &App, args: DecisionsArgs) -> CliResult {
     }
     if list.is_empty() {
         println!("no decisions yet (write `#decision …` in a reply)");
+    } else {
+        println!("{:<6} {:<10}  {:<12} {:<12} TEXT", "ID", "DECIDED", "SPACE", "TASKS");
     }
     for d in list {
-        println!("{:<6} {}  {:<12} {}  [{}]", d.id, d.decided_at.format("%Y-%m-%d"), d.space, d.text, d.tasks.join(" "));
+        let tasks = if d.tasks.is_empty() { "-".to_string() } else { d.tasks.join(",") };
+        println!("{:<6} {}  {:<12} {:<12} {}", d.id, d.decided_at.format("%Y-%m-%d"), d.space, tasks, d.text);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -230,6 +233,8 @@ pub async fn tasks(app: &App, args: TasksArgs) -> CliResult {
     }
     if list.is_empty() {
         println!("no tasks match");
+    } else {
+        println!("{:<6} {:<9} {:<28} {:<22} TITLE", "ID", "STATUS", "OWNER", "DUE");
     }
     for t in list {
         let due = t.due.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "no due date".into());
@@ -245,16 +250,21 @@ pub async fn proposals(app: &App, args: ProposalsArgs) -> CliResult {
     }
     if list.is_empty() {
         println!("no proposals (write `#propose … by friday` in a reply)");
+    } else {
+        println!("{:<6} {:<9} {:<20} {:>10}  TEXT", "ID", "STATUS", "CLOSES", "OBJECTIONS");
     }
     for p in list {
         let closes = p.closes_at.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "no closing date".into());
-        println!("{:<6} {:<9} closes {}  {} objection(s)  {}", p.id, p.status, closes, p.objections.len(), p.text);
+        println!("{:<6} {:<9} {:<20} {:>10}  {}", p.id, p.status, closes, p.objections.len(), p.text);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn tick(app: &App, args: TickArgs) -> CliResult {
-    let now = rfc3339("--now", &args.now)?;
+    let now = match &args.now {
+        Some(s) => rfc3339("--now", s)?,
+        None => app.now(),
+    };
     let report = docket::tick::tick(app, now).await?;
     let out = &report.outbound;
     if args.json {
@@ -302,7 +312,17 @@ pub async fn digest(app: &App, args: DigestArgs) -> CliResult {
     if previews.is_empty() {
         return Err(anyhow::anyhow!("{email} is not a member of any space (see `docket member list --space S`)").into());
     }
+    let mut unsubscribed = Vec::new();
+    for (member, slug) in app.store.memberships(&email).await? {
+        if docket::notify::fanout::unsubscribed(&member, &app.store.mutes(member.space_id).await?) {
+            unsubscribed.push(slug);
+        }
+    }
     for (space, rendered) in previews {
+        if unsubscribed.contains(&space) {
+            println!("{space}: no digest for {email}: unsubscribed from {space} (mail 'unmute {space}' to the commands address to undo)\n");
+            continue;
+        }
         match rendered {
             Some((subject, text)) => println!("To: {email}\nSubject: {subject}\n\n{}\n", text.trim_end()),
             None => println!("{space}: no digest for {email} at {} (nothing new, nothing due)\n", now.to_rfc3339()),

@@ -1,6 +1,6 @@
 //! `docket ingest` and `docket import`: the pipe and archive doors of the inbound pipeline.
 
-use super::{CliResult, Failure, print_json};
+use super::{CliResult, Failure, count, print_json};
 use clap::Args;
 use docket::app::App;
 use docket::config::Config;
@@ -113,18 +113,28 @@ pub async fn ingest(config: Config, args: IngestArgs) -> CliResult {
 }
 
 pub async fn import(app: &App, args: ImportArgs) -> CliResult {
+    // Like cp or tar: a path that is not there is an error that names it, and nothing is imported.
+    let missing: Vec<String> = args.paths.iter().filter(|p| !p.exists()).map(|p| p.display().to_string()).collect();
+    if !missing.is_empty() {
+        let what = if missing.len() == 1 { "path does not exist" } else { "paths do not exist" };
+        return Err(Failure { error: anyhow::anyhow!("nothing imported: {what}: {}", missing.join(", ")), code: 66 });
+    }
     let opts = ImportOptions { space: args.space, progress: std::io::stderr().is_terminal() && !args.json };
     let report = import::import(app, &args.paths, &opts).await.map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
     if args.json {
         print_json(&report)?;
     } else {
         println!(
-            "{} files, {} messages: {} stored, {} already there{}",
-            report.files,
-            report.messages,
+            "{}, {}: {} stored, {} already there{}",
+            count(report.files, "file", "files"),
+            count(report.messages, "message", "messages"),
             report.stored,
             report.duplicates,
-            if report.already_imported > 0 { format!(", {} files already imported", report.already_imported) } else { String::new() }
+            if report.already_imported > 0 {
+                format!(", {} already imported", count(report.already_imported, "file was", "files were"))
+            } else {
+                String::new()
+            }
         );
         for p in &report.problems {
             match p.offset {

@@ -122,6 +122,11 @@ async fn open(config: Config) -> Result<App, Failure> {
     App::open(config).await.context("cannot open docket's data").map_err(Failure::from)
 }
 
+/// "1 message", "2 messages": a count with its noun in the right number.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Prints a value as one JSON document.
 fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     println!("{}", serde_json::to_string_pretty(value)?);

@@ -4,6 +4,7 @@ use super::{CliResult, print_json};
 use askama::Template;
 use clap::Args;
 use docket::app::App;
+use docket::store::items::{DecisionView, TaskFilter, TaskView};
 use docket::store::read::ThreadView;
 use std::process::ExitCode;
 
@@ -29,6 +30,9 @@ pub struct ThreadArgs {
 #[template(path = "cli/thread.txt")]
 struct ThreadText<'a> {
     t: &'a ThreadView,
+    /// The thread's decisions and tasks, oldest first, so "decided" says what was decided.
+    decisions: Vec<DecisionView>,
+    tasks: Vec<TaskView>,
 }
 
 pub async fn threads(app: &App, args: ThreadsArgs) -> CliResult {
@@ -41,14 +45,17 @@ pub async fn threads(app: &App, args: ThreadsArgs) -> CliResult {
     }
     if threads.is_empty() {
         println!("no threads yet (send mail to a space, `docket import` an archive, or try `docket demo`)");
+    } else {
+        println!("{:>6}  {:<12} {:>4} {:>6}  {:<8} {:<16}  SUBJECT", "ID", "SPACE", "MSGS", "ROUNDS", "STATUS", "LAST ACTIVITY");
     }
     for t in threads {
         println!(
-            "{:>6}  {:<12} {:>3} msgs {:>3} rounds  {}  {}",
+            "{:>6}  {:<12} {:>4} {:>6}  {:<8} {:<16}  {}",
             t.id,
             t.space,
             t.message_count,
             t.rounds,
+            t.status,
             t.last_activity_at.format("%Y-%m-%d %H:%M"),
             t.subject
         );
@@ -61,6 +68,10 @@ pub async fn thread(app: &App, args: ThreadArgs) -> CliResult {
     if args.json {
         return print_json(&t);
     }
-    println!("{}", ThreadText { t: &t }.render()?);
+    let mut decisions = app.store.decisions(None, Some(t.id), None).await?;
+    decisions.reverse();
+    let mut tasks = app.store.tasks(&TaskFilter { thread_id: Some(t.id), ..Default::default() }).await?;
+    tasks.sort_by_key(|task| task.created_at);
+    println!("{}", ThreadText { t: &t, decisions, tasks }.render()?);
     Ok(ExitCode::SUCCESS)
 }

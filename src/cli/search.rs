@@ -1,5 +1,5 @@
 //! `docket search QUERY` and `docket reindex`: full-text search over messages, decisions and
-//! tasks (SPEC §4, §5), and the rebuild of the search index from the database.
+//! tasks (docs/cli.md), and the rebuild of the search index from the database.
 
 use super::{CliResult, Failure, print_json};
 use clap::{Args, ValueEnum};

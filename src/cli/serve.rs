@@ -42,6 +42,8 @@ pub async fn quarantine(app: &App, cmd: QuarantineCmd) -> CliResult {
             }
             if held.is_empty() {
                 println!("quarantine is empty");
+            } else {
+                println!("{:>6}  {:<16}  {:<10} {:<16} {}  DETAIL", "ID", "RECEIVED (UTC)", "SPACE", "REASON", "ENVELOPE FROM");
             }
             for q in held {
                 let from = q.mail_from.as_deref().map(|f| if f.is_empty() { "<>" } else { f }).unwrap_or("-");

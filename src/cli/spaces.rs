@@ -12,14 +12,18 @@ use std::process::ExitCode;
 pub enum SpaceCmd {
     /// Create a space; its address is SLUG@DOMAIN.
     Add {
+        /// Lower-case letters, digits and '-', starting with a letter or digit.
         slug: String,
+        /// Display name (default: the slug).
         #[arg(long)]
         name: Option<String>,
+        /// Print the new space as JSON.
         #[arg(long)]
         json: bool,
     },
     /// List spaces.
     List {
+        /// Print a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -29,10 +33,12 @@ pub enum SpaceCmd {
 pub enum MemberCmd {
     /// Add a member to a space.
     Add(MemberArgs),
-    /// List the members of a space.
+    /// List the members of a space, with what mail they get (muted, unsubscribed).
     List {
+        /// The space's slug.
         #[arg(long)]
         space: String,
+        /// Print a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -40,7 +46,9 @@ pub enum MemberCmd {
     Set(MemberArgs),
     /// Remove a member from a space.
     Remove {
+        /// The member's address.
         email: String,
+        /// The space's slug.
         #[arg(long)]
         space: String,
     },
@@ -48,7 +56,9 @@ pub enum MemberCmd {
 
 #[derive(Debug, Args)]
 pub struct MemberArgs {
+    /// The member's address.
     email: String,
+    /// The space's slug.
     #[arg(long)]
     space: String,
     /// Handle for @mentions (default: the address's local part).
@@ -69,6 +79,7 @@ pub struct MemberArgs {
     /// member | admin
     #[arg(long)]
     role: Option<String>,
+    /// Print the member as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -91,10 +102,48 @@ struct MemberJson {
     digest_time: Option<String>,
     digest_days: Option<String>,
     role: String,
+    /// Unsubscribed from the space (`unsubscribe SPACE` by mail, or the List-Unsubscribe link): no mail at all.
+    unsubscribed: bool,
+    /// Space muted (`mute SPACE`): no copies of messages; digests and notices still come.
+    muted: bool,
+    /// Threads muted one by one (`mute thread N`).
+    muted_threads: Vec<i64>,
+}
+
+/// What a member's mutes say, from the space's (member id, thread id) mute rows.
+fn mail_state(j: &mut MemberJson, member_id: i64, mutes: &[(i64, i64)]) {
+    use docket::notify::fanout::{MUTE_SPACE, UNSUBSCRIBED};
+    for &(_, thread) in mutes.iter().filter(|(m, _)| *m == member_id) {
+        match thread {
+            UNSUBSCRIBED => j.unsubscribed = true,
+            MUTE_SPACE => j.muted = true,
+            t => j.muted_threads.push(t),
+        }
+    }
+    j.muted_threads.sort_unstable();
+}
+
+/// The MAIL column of `member list`.
+fn mail_column(m: &MemberJson) -> String {
+    if m.unsubscribed {
+        return "unsubscribed".into();
+    }
+    let mut parts = Vec::new();
+    if m.muted {
+        parts.push("space muted".to_string());
+    }
+    if !m.muted_threads.is_empty() {
+        let ids: Vec<String> = m.muted_threads.iter().map(i64::to_string).collect();
+        parts.push(format!("muted threads {}", ids.join(",")));
+    }
+    if parts.is_empty() { "gets mail".into() } else { parts.join("; ") }
 }
 
 fn member_json(space: &str, m: Member) -> MemberJson {
     MemberJson {
+        unsubscribed: false,
+        muted: false,
+        muted_threads: Vec::new(),
         space: space.to_string(),
         email: m.email,
         handle: m.handle,
@@ -129,9 +178,11 @@ pub async fn space(app: &App, cmd: SpaceCmd) -> CliResult {
             }
             if out.is_empty() {
                 println!("no spaces yet (create one with `docket space add SLUG`, or try `docket demo`)");
+            } else {
+                println!("{:<20} {:<28} {:<32} MEMBERS", "SLUG", "NAME", "ADDRESS");
             }
             for s in out {
-                println!("{:<20} {:<28} {:<32} {} members", s.slug, s.name, s.address, s.members);
+                println!("{:<20} {:<28} {:<32} {}", s.slug, s.name, s.address, s.members);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -168,22 +219,33 @@ pub async fn member(app: &App, cmd: MemberCmd) -> CliResult {
         }
         MemberCmd::List { space, json } => {
             let target = app.store.require_space(&space).await?;
-            let members: Vec<MemberJson> = app.store.members(&target).await?.into_iter().map(|m| member_json(&target.slug, m)).collect();
+            let mutes = app.store.mutes(target.id).await?;
+            let mut members = Vec::new();
+            for m in app.store.members(&target).await? {
+                let id = m.id;
+                let mut j = member_json(&target.slug, m);
+                mail_state(&mut j, id, &mutes);
+                members.push(j);
+            }
             if json {
                 return print_json(&members);
             }
             if members.is_empty() {
                 println!("no members in '{}' (add one with `docket member add EMAIL --space {}`)", target.slug, target.slug);
+            } else {
+                println!("{:<32} {:<17} {:<20} {:<8} {:<20} {:<7} MAIL", "EMAIL", "HANDLE", "TIME ZONE", "DELIVERY", "DIGEST", "ROLE");
             }
             for m in members {
+                let digest = format!("{} {}", m.digest_time.as_deref().unwrap_or("(default)"), m.digest_days.as_deref().unwrap_or("")).trim_end().to_string();
                 println!(
-                    "{:<32} @{:<16} {:<20} {:<8} digest {} {}",
+                    "{:<32} @{:<16} {:<20} {:<8} {:<20} {:<7} {}",
                     m.email,
                     m.handle,
                     m.tz.as_deref().unwrap_or("(server zone)"),
                     m.delivery,
-                    m.digest_time.as_deref().unwrap_or("(default)"),
-                    m.digest_days.as_deref().unwrap_or(""),
+                    digest,
+                    m.role,
+                    mail_column(&m),
                 );
             }
             Ok(ExitCode::SUCCESS)

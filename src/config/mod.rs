@@ -1,4 +1,4 @@
-//! Validated configuration (SPEC §6): built from the raw table in `raw.rs`; every field has a default
+//! Validated configuration (docs/configuration.md): built from the raw table in `raw.rs`; every field has a default
 //! so zero configuration works, and every problem is reported at once with its key.
 
 pub mod raw;

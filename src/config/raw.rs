@@ -103,7 +103,7 @@ impl<'a> Reader<'a> {
         let used = self.used.into_inner();
         let mut errors = self.errors.into_inner();
         for key in self.table.values.keys().filter(|k| !used.contains(*k)) {
-            errors.push(format!("{key}: unknown key (see SPEC §6 for the keys docket reads)"));
+            errors.push(format!("{key}: unknown key (docs/configuration.md lists every key docket reads)"));
         }
         if errors.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(errors)) }
     }

@@ -1,4 +1,4 @@
-//! Search results in the SPEC §5 shape, and their plain-text rendering with links (the body of
+//! Search results in the docs/cli.md JSON shape, and their plain-text rendering with links (the body of
 //! the commands address's answer to `search QUERY`, and the CLI's human output).
 
 use chrono::{DateTime, Utc};
@@ -49,7 +49,7 @@ impl std::fmt::Display for HitId {
     }
 }
 
-/// SPEC §5 search hit.
+/// docs/cli.md JSON search hit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     /// `message` | `decision` | `task`.

@@ -204,7 +204,7 @@ impl Index {
         Ok(reading)
     }
 
-    /// Runs a query (SPEC §5 language). Hits carry their current thread from the store.
+    /// Runs a query (docs/cli.md JSON language). Hits carry their current thread from the store.
     pub async fn search(&self, store: &Store, query: &str, opts: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
         let parsed = query::parse(query)?;
         let reading = self.reading()?;

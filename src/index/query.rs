@@ -1,4 +1,4 @@
-//! The search language (SPEC §5), parsed without I/O: words, "phrases", `-` to exclude, and the
+//! The search language (docs/cli.md JSON), parsed without I/O: words, "phrases", `-` to exclude, and the
 //! filters `from:` `space:` `kind:` `status:` `before:` `after:` `goal:`. Words and filters must all
 //! match (AND). Dates are days in UTC: `after:D` keeps D and later, `before:D` keeps what precedes D.
 

@@ -1,4 +1,4 @@
-//! What a recipient address asks for (SPEC §3): `SPACE@DOMAIN` starts a thread,
+//! What a recipient address asks for (docs/mail-flow.md): `SPACE@DOMAIN` starts a thread,
 //! `SPACE+TOKEN@DOMAIN` replies into one, `docket@DOMAIN` is the commands address; anything else
 //! is not ours. Pure: the store and the token check come after.
 

@@ -66,7 +66,7 @@ pub enum Outcome {
     Duplicate {
         space: String,
     },
-    /// Kept but not posted (SPEC §3 sender policy): `docket quarantine` lists it.
+    /// Kept but not posted (docs/mail-flow.md sender policy): `docket quarantine` lists it.
     Quarantined {
         space: String,
         reason: String,
@@ -146,7 +146,7 @@ pub fn prepare(raw: &[u8]) -> Prepared {
 }
 
 /// The sender policy's verdict on one delivery into a space whose members are `members`
-/// (SPEC §3), the same for every door that takes live mail.
+/// (docs/mail-flow.md), the same for every door that takes live mail.
 pub fn sender_verdict(
     app: &App,
     mail_from: Option<&str>,

@@ -1,4 +1,4 @@
-//! Sender policy (SPEC §3) as a pure decision over one delivered message: who may post, what is an
+//! Sender policy (docs/mail-flow.md) as a pure decision over one delivered message: who may post, what is an
 //! auto-reply or a bounce, what is a loop. Rejections carry a precise SMTP reply; quarantined mail
 //! is kept with its reason and only a human sender (never an automaton) is told why, once.
 

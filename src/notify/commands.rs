@@ -1,4 +1,4 @@
-//! The commands address `docket@DOMAIN` (SPEC §3): `help`, `tasks`, `decisions`, `search QUERY`,
+//! The commands address `docket@DOMAIN` (docs/mail-flow.md): `help`, `tasks`, `decisions`, `search QUERY`,
 //! `digest`, `mute`/`unmute` (a thread or a space), `unsubscribe`. `parse` is pure (the first line
 //! of the visible text, else the subject); `answer` runs one command for its sender and returns
 //! the reply, which goes to the sender only — never to an automaton (checked before `answer`).

@@ -1,4 +1,4 @@
-//! Digests (SPEC §3): each member at their local `digest.time` on their digest days (member
+//! Digests (docs/mail-flow.md): each member at their local `digest.time` on their digest days (member
 //! setting, else `[digest]`), in their own zone and DST-correct. Pure: which slot is due (the
 //! latest scheduled time that has come and was not considered yet — a server that was down sends
 //! one digest, never a backlog; a new member's first is at their next time) and what goes in it
@@ -120,7 +120,7 @@ pub struct Digest {
 }
 
 /// The digest, or None when nothing happened since the last one and nothing of theirs is due or
-/// overdue (SPEC §3). `force` builds it anyway (the `digest` command, `--preview`).
+/// overdue (docs/mail-flow.md). `force` builds it anyway (the `digest` command, `--preview`).
 pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
     let (overdue, open): (Vec<DueTask>, Vec<DueTask>) = input.tasks.into_iter().partition(|t| t.due.is_some_and(|d| d <= now));
     let proposals: Vec<ProposalRow> = input

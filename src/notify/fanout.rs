@@ -1,4 +1,4 @@
-//! Fan-out (SPEC §3): an accepted message goes to the space's members except its sender, per
+//! Fan-out (docs/mail-flow.md): an accepted message goes to the space's members except its sender, per
 //! delivery mode, as the author's own message with list headers rewritten around the original
 //! MIME body (attachments and all; nothing is re-rendered). Pure: who gets it, and the bytes.
 

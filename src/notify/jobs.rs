@@ -343,7 +343,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         let command = commands::parse(&parsed.subject, &visible);
         let answer = commands::answer(ctx.app, &command, &sender, ctx.ts()).await?;
         let mut model = Model { title: answer.title.clone(), ..Default::default() };
-        model.section(&answer.title, answer.lines.iter().map(|l| Row::new("", l, "")).collect());
+        model.section("", answer.lines.iter().map(|l| Row::new("", l, "")).collect());
         let subject = if parsed.subject.is_empty() { command.name().to_string() } else { parsed.subject.clone() };
         let mut e = ctx.envelope(None, &sender, format!("Re: {}", crate::thread::base_subject(&subject).display));
         e.in_reply_to = parsed.message_id.clone();

@@ -1,4 +1,4 @@
-//! Loop alerts (SPEC §3): a thread with more than `threads.loop_rounds` rounds since its last
+//! Loop alerts (docs/mail-flow.md): a thread with more than `threads.loop_rounds` rounds since its last
 //! decision (a round = a message whose author differs from the previous message's) gets one
 //! notice suggesting a call, with the open question and the participants; again only after a new
 //! decision. Pure: the key names the thread and its last decision.

@@ -130,6 +130,15 @@ impl Maildir {
         &self.dir
     }
 
+    /// The trace headers a local delivery agent adds (as Postfix `local` does), so whoever opens
+    /// the outbox sees whom each file is for: `Return-Path` (MAIL FROM), `Delivered-To` and
+    /// `X-Original-To` (RCPT TO). Line breaks in an address could forge headers: they are dropped.
+    fn trace(envelope: &Envelope) -> String {
+        let clean = |s: &str| s.chars().filter(|c| !c.is_control()).collect::<String>();
+        let (from, to) = (clean(&envelope.from), clean(&envelope.to));
+        format!("Return-Path: <{from}>\r\nDelivered-To: {to}\r\nX-Original-To: {to}\r\n")
+    }
+
     fn write(&self, raw: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
         for sub in ["tmp", "new", "cur"] {
@@ -151,10 +160,10 @@ impl Maildir {
 }
 
 impl Mailer for Maildir {
-    fn send<'a>(&'a self, _envelope: &'a Envelope, raw: &'a [u8]) -> SendFuture<'a> {
+    fn send<'a>(&'a self, envelope: &'a Envelope, raw: &'a [u8]) -> SendFuture<'a> {
         Box::pin(async move {
             let this = self.clone();
-            let raw = raw.to_vec();
+            let raw = [Maildir::trace(envelope).as_bytes(), raw].concat();
             match tokio::task::spawn_blocking(move || this.write(&raw)).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(SendError::Temporary(format!("cannot write to the outbox {}: {e}", self.dir.display()))),
@@ -274,8 +283,15 @@ mod tests {
         let env = Envelope { from: "docket@docket.test".into(), to: "a@example.org".into() };
         m.send(&env, b"Subject: x\r\n\r\nhi\r\n").await.unwrap();
         m.send(&env, b"Subject: y\r\n\r\nhi\r\n").await.unwrap();
-        let new: Vec<_> = std::fs::read_dir(dir.path().join("outbox/new")).unwrap().collect();
+        let new: Vec<_> = std::fs::read_dir(dir.path().join("outbox/new")).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(new.len(), 2);
+        for file in &new {
+            let raw = std::fs::read_to_string(file).unwrap();
+            assert!(
+                raw.starts_with("Return-Path: <docket@docket.test>\r\nDelivered-To: a@example.org\r\nX-Original-To: a@example.org\r\nSubject: "),
+                "issue 12: the outbox names each file's recipient: {raw}"
+            );
+        }
         assert_eq!(std::fs::read_dir(dir.path().join("outbox/tmp")).unwrap().count(), 0);
         assert!(dir.path().join("outbox/cur").is_dir());
     }

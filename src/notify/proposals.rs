@@ -1,6 +1,6 @@
-//! Lazy consensus (SPEC §2): an open proposal whose closing time has come becomes a decision
+//! Lazy consensus (docs/tags.md): an open proposal whose closing time has come becomes a decision
 //! (source "proposal") when nobody objected, or is blocked when somebody did; and the mail about
-//! it (SPEC §3): a notice `NOTICE_BEFORE` before closing and the outcome once closed. Pure.
+//! it (docs/mail-flow.md): a notice `NOTICE_BEFORE` before closing and the outcome once closed. Pure.
 
 use crate::store::items::ProposalRow;
 

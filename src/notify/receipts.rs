@@ -1,10 +1,13 @@
-//! Receipts (SPEC §3, `notify.receipts`): the sender of a message that created or changed items
+//! Receipts (docs/mail-flow.md, `notify.receipts`): the sender of a message that created or changed items
 //! gets one short reply listing what was recorded — ids, titles, owners, due times in the
 //! sender's zone — and every warning. Pure.
 
 use crate::config::Receipts;
 use crate::store::outbound::MessageItems;
 use chrono_tz::Tz;
+
+/// The label of a receipt line naming a goal (`#goal`); the subject lists only item ids.
+const GOAL: &str = "goal";
 
 /// One line of a receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +29,7 @@ impl Receipt {
     pub fn labels(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for l in &self.lines {
-            if !out.contains(&l.label.as_str()) {
+            if l.label != GOAL && !out.contains(&l.label.as_str()) {
                 out.push(&l.label);
             }
         }
@@ -52,8 +55,12 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
     }
     for (id, title, owner, due) in &items.tasks {
         let owner = owner.as_deref().map_or("no owner".to_string(), |o| format!("owner {o}"));
+        let watchers = match items.watchers.iter().find(|(t, _)| t == id) {
+            Some((_, w)) if !w.is_empty() => format!(", watchers {}", w.join(", ")),
+            _ => String::new(),
+        };
         let due = due.map_or("no due time".to_string(), |d| format!("due {}", super::local_time(d, tz)));
-        lines.push(Line { label: format!("T-{id}"), text: title.clone(), detail: format!("task, {owner}, {due}") });
+        lines.push(Line { label: format!("T-{id}"), text: title.clone(), detail: format!("task, {owner}{watchers}, {due}") });
     }
     for (id, text, closes) in &items.proposals {
         let closes =
@@ -66,6 +73,10 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
             text: "your objection".into(),
             detail: "recorded; the proposal will not be adopted".into(),
         });
+    }
+    for (slug, title) in &items.goals {
+        let text = title.as_deref().map_or(slug.clone(), |t| format!("{slug} ({t})"));
+        lines.push(Line { label: GOAL.into(), text, detail: "every item above is linked to this goal".into() });
     }
     for (label, field, value) in &items.changes {
         if label.starts_with("P-") {
@@ -109,6 +120,16 @@ mod tests {
         assert_eq!(r.lines[1].detail, "task, owner bob@x.org, due Fri 27 Nov 17:00 CET");
         assert_eq!(r.lines[2].detail, "now done");
         assert_eq!(r.warnings.len(), 1);
+        let with_goal = MessageItems {
+            tasks: vec![(5, "Book the hall".into(), Some("ann@x.org".into()), None)],
+            watchers: vec![(5, vec!["bob@x.org".into(), "kim@x.org".into()])],
+            goals: vec![("launch".into(), Some("The v2 launch".into()))],
+            ..Default::default()
+        };
+        let r = due(Receipts::Changes, &with_goal, tz).unwrap();
+        assert_eq!(r.labels(), ["T-5"], "the subject names items, not the goal");
+        assert_eq!(r.lines[0].detail, "task, owner ann@x.org, watchers bob@x.org, kim@x.org, no due time");
+        assert_eq!((r.lines[1].label.as_str(), r.lines[1].text.as_str()), ("goal", "launch (The v2 launch)"));
         let warn_only = MessageItems { warnings: vec!["w".into()], ..Default::default() };
         assert!(due(Receipts::Changes, &warn_only, tz).is_some());
     }

@@ -1,4 +1,4 @@
-//! Deadline reminders (SPEC §3): before a task's due time (`reminders.before`), at it, then overdue
+//! Deadline reminders (docs/mail-flow.md): before a task's due time (`reminders.before`), at it, then overdue
 //! every `reminders.overdue_every` up to `reminders.overdue_max` times. Pure: given open tasks and
 //! `now`, the one reminder each task is owed. Only the latest stage that has come is sent (a
 //! server that was down sends one reminder, not a backlog); each stage is keyed by task, due time

@@ -19,6 +19,11 @@ impl Row {
     pub fn new(label: impl Into<String>, text: impl Into<String>, detail: impl Into<String>) -> Self {
         Row { label: label.into(), text: text.into(), detail: detail.into() }
     }
+
+    /// A row with nothing to show: a paragraph break (a blank line), never a bare "- ".
+    pub fn is_blank(&self) -> bool {
+        self.label.is_empty() && self.text.trim().is_empty() && self.detail.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +49,8 @@ pub struct Model {
 }
 
 impl Model {
+    /// Adds a list of rows under `heading` (empty: no heading, as in a command's answer, whose
+    /// title is the mail's own).
     pub fn section(&mut self, heading: &str, rows: Vec<Row>) {
         if !rows.is_empty() {
             self.sections.push(Section { heading: heading.into(), rows });
@@ -158,6 +165,19 @@ mod tests {
             assert!(!html.contains("<script>"), "{kind:?}");
             assert!(text.contains("whenever"), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn issue12_a_list_without_heading_shows_the_title_once_and_blank_rows_as_blank_lines() {
+        let mut m = Model { title: "Search: budget".into(), ..Default::default() };
+        let lines = ["1 result for: budget", "", "1. [eng] Budget (message, 2026-11-24)", "   https://x/t/1"];
+        m.section("", lines.iter().map(|l| Row::new("", *l, "")).collect());
+        let (text, html) = parts(Kind::Command, &m).unwrap();
+        assert_eq!(text.matches("Search: budget").count(), 1, "{text}");
+        assert!(text.starts_with("Search: budget\n\n- 1 result for: budget\n\n- 1. [eng]"), "{text}");
+        assert!(!text.lines().any(|l| l.trim() == "-"), "{text}");
+        assert_eq!(html.matches("Search: budget").count(), 2, "<title> and <h1> only: {html}");
+        assert!(!html.contains("<h2") && !html.contains("<li style=\"margin:0 0 6px;\"></li>"), "{html}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Natural due dates (`friday 5pm`, `in 3 days`, `Dec 3`, `eod`) resolved to UTC instants in the
-//! sender's zone (SPEC §2 "Dates"). Pure: the caller passes the message's Date as `now`.
+//! sender's zone (docs/tags.md "Dates"). Pure: the caller passes the message's Date as `now`.
 //!
-//! A small hand parser rather than `interim`: SPEC fixes semantics that general parsers choose
+//! A small hand parser rather than `interim`: docs/tags.md fixes semantics that general parsers choose
 //! differently (a weekday is the next one *strictly after* today, `next week` is its Monday,
 //! `12/03` is ambiguous without a member date order, a phrase that is not understood is an error
 //! and never a guess), and the accepted forms are few. Grammar, case-insensitive, in any order,
@@ -26,7 +26,7 @@
 //! * time part: `5pm`, `5:30 pm`, `5 p.m.`, `17:00`, `17h`, `17h30`, `noon`/`midday`.
 //!   A trailing `UTC`/`GMT` reads the whole phrase in UTC instead of the sender's zone.
 //!   A time without a day part is its next occurrence (today if still ahead, else tomorrow).
-//!   A day without a time gets [`DateContext::default_due_time`] (SPEC §2: 17:00 by default).
+//!   A day without a time gets [`DateContext::default_due_time`] (docs/tags.md: 17:00 by default).
 //!
 //! DST policy (deterministic): a local time inside a spring-forward gap is shifted forward by the
 //! gap's length (02:30 on a day that jumps 02:00→03:00 becomes 03:30 new time, as RFC 5545
@@ -47,7 +47,7 @@ pub const MAX_DISTANCE_DAYS: i64 = 3660;
 const MAX_WORDS: usize = 8;
 
 /// The sender's time zone: the member's IANA zone, else the Date header's fixed offset
-/// (SPEC §2: member setting, else the Date header's offset, else the server default).
+/// (docs/tags.md: member setting, else the Date header's offset, else the server default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Zone {
     Named(chrono_tz::Tz),
@@ -150,7 +150,7 @@ pub enum DateError {
     OutOfRange(String),
 }
 
-/// Resolves a due phrase (without its `due`/`by` keyword) to an instant. SPEC §2 "Dates".
+/// Resolves a due phrase (without its `due`/`by` keyword) to an instant. docs/tags.md "Dates".
 pub fn parse_due(text: &str, ctx: &DateContext) -> Result<DateTime<Utc>, DateError> {
     let shown = text.trim();
     if shown.is_empty() {
@@ -388,7 +388,7 @@ fn in_duration(n: i64, unit: &str, today: NaiveDate, shown: &str) -> Result<Opti
     }
 }
 
-/// `eod`, `cob`, `eob`, `end of [the] day`, `end of today`: words used. SPEC §2: `eod` is that
+/// `eod`, `cob`, `eob`, `end of [the] day`, `end of today`: words used. docs/tags.md: `eod` is that
 /// day (at the default due time unless a time is given).
 fn end_of_day(w: &[String]) -> Option<usize> {
     let get = |i: usize| w.get(i).map(String::as_str);
@@ -423,14 +423,14 @@ fn weekday(word: &str) -> Option<Weekday> {
     })
 }
 
-/// The next `wd` strictly after `today` (SPEC §2: a weekday means the next one after that day).
+/// The next `wd` strictly after `today` (docs/tags.md: a weekday means the next one after that day).
 fn next_weekday(today: NaiveDate, wd: Weekday) -> Option<NaiveDate> {
     let ahead = (wd.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
     let ahead = if ahead == 0 { 7 } else { ahead };
     today.checked_add_signed(Duration::days(i64::from(ahead)))
 }
 
-/// `next week`: the Monday of the following calendar week (SPEC §2).
+/// `next week`: the Monday of the following calendar week (docs/tags.md).
 fn next_week_monday(today: NaiveDate) -> Option<NaiveDate> {
     let monday = today.week(Weekday::Mon).first_day();
     monday.checked_add_signed(Duration::days(7))

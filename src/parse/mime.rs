@@ -201,7 +201,7 @@ pub fn bodies(raw: &[u8]) -> (Option<String>, Option<String>) {
     (m.text, m.html)
 }
 
-/// Visible text of a raw message (SPEC §1).
+/// Visible text of a raw message (docs/mail-flow.md).
 pub fn trim_eml(raw: &[u8]) -> super::reply::Visible {
     let (text, html) = bodies(raw);
     super::reply::visible_text(text.as_deref(), html.as_deref())

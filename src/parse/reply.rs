@@ -1,4 +1,4 @@
-//! Visible text of a message: only what the sender newly wrote (SPEC §1 "visible text").
+//! Visible text of a message: only what the sender newly wrote (docs/mail-flow.md "visible text").
 //!
 //! Pure and sync. Input is the decoded text/plain body and/or the text/html body of one message;
 //! output is the new text plus every removed span with the reason it was removed, so the web view

@@ -1,4 +1,4 @@
-//! The tag language (SPEC §2): turns a message's visible text and subject into items, commands and
+//! The tag language (docs/tags.md): turns a message's visible text and subject into items, commands and
 //! warnings. Pure and linear in the input; handles and refs are returned raw (the store resolves
 //! them against members and the database, and warns about unknown ones).
 //!
@@ -9,7 +9,7 @@
 //!   middle of a line is text; an unknown `#word` at line start is text.
 //! * A tag's text runs to the next blank line, tag line, `>` line, or the end; lines are joined
 //!   with single spaces (all whitespace runs collapse). `>` lines are never parsed. Refinement
-//!   beyond SPEC: when the tag line is itself a list item, the next list item ends its text (a
+//!   beyond the basic rule: when the tag line is itself a list item, the next list item ends its text (a
 //!   plain tag line followed by bullets keeps them as its text).
 //! * Text of decisions, proposals, objections and titles drops separator-only words at either
 //!   end (`#decision - we use X` → `we use X`; `-5%` stays).
@@ -51,7 +51,7 @@ const MAX_DATE_WORDS: usize = 8;
 
 #[derive(Debug)]
 pub struct TagInput<'a> {
-    /// The sender's new text (SPEC §1 "visible text"); `>` lines may remain and are skipped.
+    /// The sender's new text (docs/mail-flow.md "visible text"); `>` lines may remain and are skipped.
     pub visible_text: &'a str,
     pub subject: &'a str,
     pub dates: &'a DateContext,
@@ -92,14 +92,14 @@ pub enum Verb {
     Reopen,
 }
 
-/// Where an item came from (SPEC §5 decision `source`); not part of the parse JSON.
+/// Where an item came from (docs/cli.md JSON decision `source`); not part of the parse JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     Tag,
     Subject,
 }
 
-/// One parse item, serialized exactly as SPEC §5's parse item (all fields, absent = null).
+/// One parse item, serialized exactly as docs/cli.md JSON's parse item (all fields, absent = null).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
     pub kind: Kind,
@@ -117,7 +117,7 @@ pub struct Item {
     /// `T-n`/`D-n`/`P-n` mentioned in `text`, upper-cased, first occurrence order.
     pub refs: Vec<String>,
     pub verb: Option<Verb>,
-    /// Commands and objections: the item acted on; null = the thread's default (SPEC §2).
+    /// Commands and objections: the item acted on; null = the thread's default (docs/tags.md).
     pub target: Option<String>,
     /// 1-based line of the tag in the visible text (for the store's warnings).
     #[serde(skip)]
@@ -177,7 +177,7 @@ impl Tag {
     }
 }
 
-/// `#name` tags and their aliases (SPEC §2 table), lower-case.
+/// `#name` tags and their aliases (docs/tags.md table), lower-case.
 fn hash_tag(name: &str) -> Option<Tag> {
     Some(match name {
         "decision" | "decided" => Tag::Decision,
@@ -204,7 +204,7 @@ fn word_tag(name: &str) -> Option<Tag> {
     })
 }
 
-/// A quoted line (`>`), which is never parsed (SPEC §1, §2).
+/// A quoted line (`>`), which is never parsed (docs/tags.md).
 fn is_quoted(line: &str) -> bool {
     line.trim_start().starts_with('>')
 }
@@ -306,7 +306,7 @@ impl Block {
     }
 }
 
-/// Reads the tags of one message. SPEC §2.
+/// Reads the tags of one message. docs/tags.md.
 pub fn extract(input: &TagInput) -> Extraction {
     let mut out = Extraction { items: Vec::new(), goal: None, warnings: Vec::new() };
     let (blocks, ignored) = blocks(input.visible_text);
@@ -372,7 +372,7 @@ fn blocks(text: &str) -> (Vec<Block>, usize) {
             let mut block = Block::new(tag, i + 1);
             block.push_line(rest);
             blocks.push(block);
-            // SPEC §2: text runs on; `#goal` takes its own line only.
+            // docs/tags.md: text runs on; `#goal` takes its own line only.
             open = tag != Tag::Goal;
             listed = is_list_item(line);
         } else if listed && is_list_item(line) {
@@ -519,7 +519,7 @@ fn phrase_text(words: &[&str]) -> String {
     t.to_owned()
 }
 
-/// Finds `due DATE` / `by DATE` at the end of `words` (SPEC §2 "at the end"). Earliest keyword
+/// Finds `due DATE` / `by DATE` at the end of `words` (docs/tags.md "at the end"). Earliest keyword
 /// whose remainder parses wins (longest phrase); otherwise the last attempted one reports.
 fn trailing_date(words: &[&str], ctx: &DateContext) -> Option<DatePhrase> {
     let start = words.len().saturating_sub(MAX_DATE_WORDS + 1);
@@ -762,7 +762,7 @@ fn strip_reply_prefixes(mut s: &str) -> &str {
     }
 }
 
-/// SPEC §2: a `[decision]` subject makes the body's first paragraph a decision.
+/// docs/tags.md: a `[decision]` subject makes the body's first paragraph a decision.
 fn subject_decision(input: &TagInput, warnings: &mut Vec<String>) -> Option<Item> {
     let base = strip_reply_prefixes(input.subject);
     const MARK: &str = "[decision]";

@@ -11,9 +11,15 @@ pub struct QuarantinedView {
     pub id: i64,
     pub space: String,
     pub mail_from: Option<String>,
+    /// Unix seconds; serialized as RFC 3339 UTC like every time in the JSON output.
+    #[serde(serialize_with = "rfc3339")]
     pub received_at: i64,
     pub reason: String,
     pub detail: String,
+}
+
+fn rfc3339<S: serde::Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
+    super::read::to_utc(*secs).serialize(s)
 }
 
 /// A notice the outbound worker owes a human sender.

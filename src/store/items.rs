@@ -1,5 +1,5 @@
 //! Item rows: goals, decisions, tasks, proposals, objections, their links and change history
-//! (written inside a message's transaction by `record`), and the SPEC §5 views read back.
+//! (written inside a message's transaction by `record`), and the docs/cli.md JSON views read back.
 
 use super::messages::Tx;
 use super::read::to_utc;
@@ -354,7 +354,7 @@ impl TaskField {
     }
 }
 
-/// SPEC §5 decision.
+/// docs/cli.md JSON decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionView {
     pub id: String,
@@ -369,7 +369,7 @@ pub struct DecisionView {
     pub source: String,
 }
 
-/// SPEC §5 task.
+/// docs/cli.md JSON task.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
     pub id: String,
@@ -388,7 +388,7 @@ pub struct TaskView {
     pub goal: Option<String>,
 }
 
-/// SPEC §5 proposal.
+/// docs/cli.md JSON proposal.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalView {
     pub id: String,

@@ -105,6 +105,10 @@ pub struct MessageItems {
     /// Proposals the message objected to.
     pub objections: Vec<i64>,
     pub warnings: Vec<String>,
+    /// (task id, watchers) of the message's tasks.
+    pub watchers: Vec<(i64, Vec<String>)>,
+    /// (slug, title) of the goals the message's items were linked to (`#goal`).
+    pub goals: Vec<(String, Option<String>)>,
 }
 
 /// A thread that had messages since some time, for digests.
@@ -433,7 +437,21 @@ impl Store {
             .bind(message_id)
             .fetch_all(&self.pool)
             .await?;
+        let watchers: Vec<(i64, String)> = sqlx::query_as("SELECT id, watchers FROM tasks WHERE message_id = $1 ORDER BY id")
+            .bind(message_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let goals: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT slug, title FROM goals WHERE id IN (SELECT goal_id FROM decisions WHERE message_id = $1 \
+             UNION SELECT goal_id FROM tasks WHERE message_id = $1 UNION SELECT goal_id FROM proposals WHERE message_id = $1) \
+             ORDER BY slug",
+        )
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(MessageItems {
+            watchers: watchers.into_iter().map(|(id, w)| (id, serde_json::from_str(&w).unwrap_or_default())).collect(),
+            goals,
             decisions,
             tasks,
             proposals,

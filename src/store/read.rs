@@ -1,10 +1,10 @@
-//! The read side: threads and messages in the SPEC §5 JSON shapes.
+//! The read side: threads and messages in the JSON shapes of docs/cli.md.
 
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// SPEC §5 thread.
+/// docs/cli.md JSON thread.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThreadView {
     pub id: i64,
@@ -22,7 +22,7 @@ pub struct ThreadView {
     pub messages: Option<Vec<MessageView>>,
 }
 
-/// SPEC §5 message inside `thread ID`.
+/// docs/cli.md JSON message inside `thread ID`.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
     pub id: i64,
@@ -84,7 +84,7 @@ struct Stats {
 }
 
 impl Stats {
-    /// A round is a message whose author differs from the previous message's (SPEC §3).
+    /// A round is a message whose author differs from the previous message's (docs/mail-flow.md).
     fn add(&mut self, from: Option<&str>, date: i64) {
         self.count += 1;
         let from = from.unwrap_or("").to_string();
@@ -109,7 +109,7 @@ impl Stats {
     }
 }
 
-/// SPEC §3: looping when more than `loop_rounds` rounds since the last decision; decided when it
+/// docs/mail-flow.md: looping when more than `loop_rounds` rounds since the last decision; decided when it
 /// has a decision and is not looping again.
 pub fn thread_status(rounds_since_decision: i64, has_decision: bool, loop_rounds: i64) -> &'static str {
     if rounds_since_decision > loop_rounds {

@@ -1,4 +1,4 @@
-//! The threading policy (SPEC §1) as a pure decision over what the store found: reply token first,
+//! The threading policy (docs/mail-flow.md) as a pure decision over what the store found: reply token first,
 //! then Message-ID / In-Reply-To / References (JWZ: a known parent, or a sibling that shares an
 //! unknown ancestor), then base subject, only for replies whose parents are unknown. Children that
 //! arrived before their parent pull their threads into the parent's (a late parent joins them).

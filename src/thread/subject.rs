@@ -1,6 +1,6 @@
 //! Base subjects (RFC 5256 §2.1): strip reply/forward prefixes in many languages, `[list]` blobs and
 //! `(fwd)` trailers, fold case and white space. Also tells whether the subject was a reply, since
-//! subject threading applies only to replies (SPEC §1).
+//! subject threading applies only to replies (docs/mail-flow.md).
 
 /// A subject reduced for comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
