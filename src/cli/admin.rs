@@ -9,12 +9,14 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

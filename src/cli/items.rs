@@ -19,6 +19,7 @@ use std::process::ExitCode;
 pub struct ParseArgs {
     /// The message (.eml); stdin when absent.
     file: Option<PathBuf>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
     /// "Now" for relative dates when the message has no Date header (RFC 3339).
@@ -34,16 +35,20 @@ pub struct ParseArgs {
 
 #[derive(Debug, Args)]
 pub struct DecisionsArgs {
+    /// Only this space (its slug).
     #[arg(long)]
     space: Option<String>,
+    /// At most N rows (default: all).
     #[arg(long)]
     limit: Option<i64>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct TasksArgs {
+    /// Only this space (its slug).
     #[arg(long)]
     space: Option<String>,
     /// Owner's address.
@@ -55,21 +60,26 @@ pub struct TasksArgs {
     /// Only open tasks past their due time.
     #[arg(long)]
     overdue: bool,
+    /// At most N rows (default: all).
     #[arg(long)]
     limit: Option<i64>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ProposalsArgs {
+    /// Only this space (its slug).
     #[arg(long)]
     space: Option<String>,
     /// open | adopted | blocked | withdrawn
     #[arg(long)]
     status: Option<String>,
+    /// At most N rows (default: all).
     #[arg(long)]
     limit: Option<i64>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -79,6 +89,7 @@ pub struct TickArgs {
     /// The time to run the scheduler at (RFC 3339); default: the current time (for cron).
     #[arg(long)]
     now: Option<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -30,8 +30,10 @@ pub struct ImportArgs {
     /// mbox files, Maildir directories, .eml files or directories of .eml files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// The space to import into (default: the space each message's recipient names).
     #[arg(long)]
     space: Option<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -10,17 +10,22 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ThreadsArgs {
+    /// Only this space (its slug).
     #[arg(long)]
     space: Option<String>,
+    /// At most N rows (default: all).
     #[arg(long)]
     limit: Option<i64>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ThreadArgs {
+    /// The thread's id (`docket threads` lists them).
     id: i64,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -16,6 +16,7 @@ pub struct SearchArgs {
     /// (options may come before or after; put a -word after `--`, or quote the whole query).
     #[arg(required = true, num_args = 1..)]
     query: Vec<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
     /// Most hits to show (default 20).
@@ -34,6 +35,7 @@ enum SortArg {
 
 #[derive(Debug, Args)]
 pub struct ReindexArgs {
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -13,19 +13,26 @@ pub struct ServeArgs {}
 pub enum QuarantineCmd {
     /// List held messages, newest first.
     List {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// At most N rows (default: all).
         #[arg(long)]
         limit: Option<i64>,
     },
     /// Show one held message: why it was held, its headers and what it says.
     Show {
+        /// The id `quarantine list` shows.
         id: i64,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Post a held message as if it had been accepted (threads it, records its tags).
-    Release { id: i64 },
+    Release {
+        /// The id `quarantine list` shows.
+        id: i64,
+    },
 }
 
 pub async fn serve(app: App, _args: ServeArgs) -> CliResult {
