@@ -435,3 +435,25 @@ async fn issue12_member_list_and_digest_preview_tell_who_is_muted_or_unsubscribe
     assert!(preview.contains("unsubscribed") && !preview.contains("nothing new"), "{preview}");
 }
 
+
+#[test]
+fn issue12_docs_cli_md_covers_every_command_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md")).unwrap();
+    for command in subcommands(dir.path()) {
+        let heading = format!("### `docket {command}`");
+        let start = doc.find(&heading).unwrap_or_else(|| panic!("docs/cli.md has no section {heading}"));
+        let body = &doc[start + heading.len()..];
+        let section = &body[..body.find("\n#").unwrap_or(body.len())];
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push("--help");
+        let help = text(&docket(dir.path(), &args, None));
+        for flag in help.split_whitespace().filter(|w| w.starts_with("--") && w.len() > 2) {
+            let flag = flag.trim_end_matches(',');
+            if ["--help", "--config", "--version"].contains(&flag) {
+                continue;
+            }
+            assert!(section.contains(flag), "docs/cli.md, `docket {command}`: {flag} is not documented");
+        }
+    }
+}
