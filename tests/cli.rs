@@ -282,7 +282,8 @@ fn issue12_quarantine_json_times_are_rfc3339_and_listings_have_headers() {
     let held = json(d, &["quarantine", "list", "--json"]);
     let at = held[0]["received_at"].as_str().unwrap_or_else(|| panic!("received_at is not a string: {held}"));
     assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok() && at.ends_with('Z'), "{at}");
-    let mail = Mail::new("h1@x", "Plan").from("Alice <alice@example.org>").body("#decision Ship it.\n#action Write docs due 2026-12-01\n").raw();
+    let mail =
+        Mail::new("h1@x", "Plan").from("Alice <alice@example.org>").body("#decision Ship it.\n#action Write docs due 2026-12-01\n").raw();
     assert_eq!(code(&docket(d, &["ingest", "--space", "eng"], Some(&mail))), 0);
     for (args, header) in [
         (&["threads"][..], "ID  SPACE"),
@@ -349,7 +350,10 @@ fn issue12_receipts_name_watchers_and_the_goal_and_the_outbox_names_the_recipien
     let files: Vec<String> =
         std::fs::read_dir(d.join("data/outbox/new")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
     let receipt = files.iter().find(|f| f.contains("X-Docket-Kind: receipt")).unwrap_or_else(|| panic!("no receipt in {files:?}"));
-    assert!(receipt.starts_with("Return-Path: <") && receipt.contains("\r\nDelivered-To: alice@example.org\r\nX-Original-To: alice@example.org\r\n"));
+    assert!(
+        receipt.starts_with("Return-Path: <")
+            && receipt.contains("\r\nDelivered-To: alice@example.org\r\nX-Original-To: alice@example.org\r\n")
+    );
     let text = docket::parse::mime::parse(receipt.as_bytes()).text.unwrap();
     assert!(text.contains("T-1 Book the hall"), "{text}");
     assert!(text.contains("task, owner bob@example.org, watchers carol@example.org, due "), "{text}");
@@ -434,7 +438,6 @@ async fn issue12_member_list_and_digest_preview_tell_who_is_muted_or_unsubscribe
     let preview = text(&run(&["digest", "--preview", "bob@example.org"]));
     assert!(preview.contains("unsubscribed") && !preview.contains("nothing new"), "{preview}");
 }
-
 
 #[test]
 fn issue12_docs_cli_md_covers_every_command_and_flag() {

@@ -50,7 +50,7 @@ pub async fn quarantine(app: &App, cmd: QuarantineCmd) -> CliResult {
             if held.is_empty() {
                 println!("quarantine is empty");
             } else {
-                println!("{:>6}  {:<16}  {:<10} {:<16} {}  DETAIL", "ID", "RECEIVED (UTC)", "SPACE", "REASON", "ENVELOPE FROM");
+                println!("{:>6}  {:<16}  {:<10} {:<16} ENVELOPE FROM  DETAIL", "ID", "RECEIVED (UTC)", "SPACE", "REASON");
             }
             for q in held {
                 let from = q.mail_from.as_deref().map(|f| if f.is_empty() { "<>" } else { f }).unwrap_or("-");

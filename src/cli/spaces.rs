@@ -236,7 +236,9 @@ pub async fn member(app: &App, cmd: MemberCmd) -> CliResult {
                 println!("{:<32} {:<17} {:<20} {:<8} {:<20} {:<7} MAIL", "EMAIL", "HANDLE", "TIME ZONE", "DELIVERY", "DIGEST", "ROLE");
             }
             for m in members {
-                let digest = format!("{} {}", m.digest_time.as_deref().unwrap_or("(default)"), m.digest_days.as_deref().unwrap_or("")).trim_end().to_string();
+                let digest = format!("{} {}", m.digest_time.as_deref().unwrap_or("(default)"), m.digest_days.as_deref().unwrap_or(""))
+                    .trim_end()
+                    .to_string();
                 println!(
                     "{:<32} @{:<16} {:<20} {:<8} {:<20} {:<7} {}",
                     m.email,

@@ -288,7 +288,9 @@ mod tests {
         for file in &new {
             let raw = std::fs::read_to_string(file).unwrap();
             assert!(
-                raw.starts_with("Return-Path: <docket@docket.test>\r\nDelivered-To: a@example.org\r\nX-Original-To: a@example.org\r\nSubject: "),
+                raw.starts_with(
+                    "Return-Path: <docket@docket.test>\r\nDelivered-To: a@example.org\r\nX-Original-To: a@example.org\r\nSubject: "
+                ),
                 "issue 12: the outbox names each file's recipient: {raw}"
             );
         }
