@@ -253,6 +253,9 @@ fn issue12_demo_twice_changes_nothing() {
     assert_eq!(code(&first), 0, "{}", text(&first));
     assert!(text(&first).contains("(1 message)") && text(&first).contains("(4 messages)"), "{}", text(&first));
     let before: Vec<serde_json::Value> = ["threads", "decisions", "tasks"].iter().map(|c| json(d, &[c, "--json"])).collect();
+    // The binary runs on wall time and Date headers have whole seconds: a later second is what
+    // made the second run's conversation differ from the first (and be stored again).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let again = docket(d, &["demo"], None);
     assert_eq!(code(&again), 0, "{}", text(&again));
     assert!(text(&again).contains("already set up: nothing changed"), "{}", text(&again));
