@@ -1,4 +1,4 @@
-//! The `docket` binary as users and MTAs run it: exit codes, error lines, and the SPEC §5 JSON shapes.
+//! The `docket` binary as users and MTAs run it: exit codes, error lines, and the JSON shapes of docs/cli.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
