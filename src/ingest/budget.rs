@@ -25,9 +25,7 @@ impl Budget {
 
     /// Takes `n` more bytes when they fit under the limit.
     fn take(&self, n: u64) -> bool {
-        self.used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| used.checked_add(n).filter(|total| *total <= self.limit))
-            .is_ok()
+        self.used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| used.checked_add(n).filter(|total| *total <= self.limit)).is_ok()
     }
 
     fn give_back(&self, n: u64) {
