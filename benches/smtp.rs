@@ -106,13 +106,18 @@ impl Server {
     }
 
     fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// The server with `env` on top of the bench settings.
+    fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         for args in [&["space", "add", "load"][..], &["member", "add", SENDER, "--space", "load"]] {
             let out = Self::docket(dir.path()).args(args).output().unwrap();
             assert!(out.status.success(), "docket {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-        let mut child = Self::docket(dir.path()).arg("serve").stdout(Stdio::piped()).stderr(log).spawn().unwrap();
+        let mut child = Self::docket(dir.path()).envs(env.iter().copied()).arg("serve").stdout(Stdio::piped()).stderr(log).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         // Keeps draining stdout so the server never writes into a closed pipe.
@@ -456,10 +461,55 @@ fn ratio(a: &Result<f64, String>, b: &Result<f64, String>) -> String {
     }
 }
 
+/// Issue 11: BIG_SESSIONS concurrent sessions each sending a BIG_MESSAGE_MIB message, against the
+/// default `smtp.memory_budget` (512 MiB): the server's peak RSS, and how many got 250 / 452.
+async fn big_data(server: &Server) {
+    const BIG_SESSIONS: usize = 20;
+    const BIG_MESSAGE_MIB: usize = 40;
+    let before = server.kib("VmHWM");
+    let body = Arc::new(filler(BIG_MESSAGE_MIB * 1024 * 1024 / LINE));
+    let sends: Vec<_> = (0..BIG_SESSIONS)
+        .map(|i| {
+            let head = format!("From: Sender <{SENDER}>\r\nTo: {RCPT}\r\nSubject: big {i}\r\nMessage-ID: <big{i}@example.org>\r\n\r\n");
+            let mut m = head.into_bytes();
+            m.extend_from_slice(&body);
+            let port = server.port;
+            tokio::spawn(async move { send_one(port, &m).await })
+        })
+        .collect();
+    let (mut stored, mut full, mut other) = (0, 0, Vec::new());
+    for send in sends {
+        match send.await.unwrap() {
+            Ok(Ok(_)) => stored += 1,
+            Ok(Err(r)) if r.starts_with("452 4.3.1") => full += 1,
+            Ok(Err(r)) => other.push(r),
+            Err(e) => other.push(e.to_string()),
+        }
+    }
+    let peak = server.kib("VmHWM");
+    println!(
+        "big DATA: {BIG_SESSIONS} concurrent sessions × {BIG_MESSAGE_MIB} MiB, memory_budget 512 MiB: {stored} stored (250), \
+         {full} told 452 4.3.1, {} other ({}); server peak RSS {:.1} MiB (before {:.1} MiB); under 512 MiB: {}",
+        other.len(),
+        first_distinct(&other, 2),
+        peak as f64 / 1024.0,
+        before as f64 / 1024.0,
+        if peak < 512 * 1024 { "yes" } else { "NO" }
+    );
+}
+
 fn main() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // 0: big concurrent DATA against the memory budget (SMTP_BENCH_ONLY=big runs only this).
+    let mut big = Server::start_with(&[("DOCKET__SMTP__MAX_MESSAGE_BYTES", "52428800")]);
+    rt.block_on(big_data(&big));
+    big.stop();
+    drop(big);
+    if std::env::var("SMTP_BENCH_ONLY").is_ok_and(|v| v == "big") {
+        return;
+    }
     let n = env_count("SMTP_BENCH_MESSAGES", 20_000);
     let m = env_count("SMTP_BENCH_ANCHOR_MESSAGES", 5_000);
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let filler = Arc::new(filler(41 * 1024 / LINE + 64));
 
     // 1–3: docket under our own generator, then the exactly-once check after a graceful stop.

@@ -4,6 +4,7 @@
 //! flushes the queues and tells systemd STOPPING.
 
 use crate::app::App;
+use crate::ingest::budget::Budget;
 use crate::ingest::intake::{Intake, Workers};
 use crate::ingest::session::SessionConfig;
 use crate::ingest::smtp::{self, Door, Listener, stopping};
@@ -18,8 +19,6 @@ use tokio_rustls::rustls;
 
 /// How long sessions in flight may take to finish once a stop is asked for.
 pub const GRACE: Duration = Duration::from_secs(30);
-/// Longest whole SMTP session, as a multiple of the per-command `smtp.timeout`.
-const SESSION_TIMEOUTS: u32 = 6;
 /// Most recipients per message (RFC 5321 §4.5.3.1.8 asks servers to take at least 100).
 const MAX_RECIPIENTS: usize = 100;
 /// How often the scheduler runs every planner (digests, reminders, proposals, loops).
@@ -97,11 +96,11 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
         lmtp,
         tls_available: tls,
     };
-    let timeout = cfg.smtp.timeout;
+    let (timeout, session_limit) = (cfg.smtp.timeout, cfg.smtp.session_timeout);
+    let budget = Budget::new(cfg.smtp.memory_budget);
     let smtp_door =
-        Door { session: session(false, tls.is_some()), source: Source::Smtp, timeout, session_limit: timeout * SESSION_TIMEOUTS, tls };
-    let lmtp_door =
-        Door { session: session(true, false), source: Source::Lmtp, timeout, session_limit: timeout * SESSION_TIMEOUTS, tls: None };
+        Door { session: session(false, tls.is_some()), source: Source::Smtp, timeout, session_limit, tls, budget: budget.clone() };
+    let lmtp_door = Door { session: session(true, false), source: Source::Lmtp, timeout, session_limit, tls: None, budget };
 
     let max = u32::try_from(cfg.smtp.max_connections).unwrap_or(u32::MAX).min(Semaphore::MAX_PERMITS as u32);
     let slots = Arc::new(Semaphore::new(max as usize));

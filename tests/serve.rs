@@ -480,3 +480,146 @@ async fn require_dkim_trusts_the_configured_authserv_id() {
         assert_eq!(temp.exit_code(), 75, "[{bt}] the MTA keeps it and retries");
     }
 }
+
+/// Connects until a session gets its greeting (the slot of a dropped client is free again);
+/// false when every attempt for ~20 s was turned away.
+async fn greeted_eventually(addr: &str) -> bool {
+    for _ in 0..200 {
+        let (_, greeting) = Client::connect(addr).await;
+        if greeting.starts_with("220 ") {
+            return true;
+        }
+        assert!(greeting.starts_with("421 4.3.2"), "{greeting}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Issue 11: a client that says STARTTLS and then never starts the handshake is dropped after
+/// smtp.timeout, and its slot takes the next client.
+#[tokio::test]
+async fn issue_11_starttls_then_stall_frees_the_slot() {
+    let t = support::sqlite().await;
+    let cert = rcgen::generate_simple_self_signed(vec![DOMAIN.to_string()]).unwrap();
+    let (cert_path, key_path) = (t.dir.path().join("cert.pem"), t.dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let (_app, running) = setup(&t, |c| {
+        c.smtp.tls_cert = Some(cert_path.clone());
+        c.smtp.tls_key = Some(key_path.clone());
+        c.smtp.max_connections = 1;
+        c.smtp.timeout = Duration::from_millis(500);
+    })
+    .await;
+    let mut staller = session(&running.smtp).await;
+    assert!(staller.cmd("STARTTLS").await.starts_with("220 2.0.0"));
+    assert!(greeted_eventually(&running.smtp).await, "the stalled handshake kept the only slot");
+    assert_eq!(staller.reply().await, "<closed>");
+    running.stop().await;
+}
+
+/// Issue 11: a client that sends commands and never reads the replies is dropped once a write
+/// has waited smtp.timeout, instead of pinning its task and slot.
+#[tokio::test]
+async fn issue_11_a_client_that_never_reads_is_dropped() {
+    let t = support::sqlite().await;
+    let (_app, running) = setup(&t, |c| {
+        c.smtp.max_connections = 1;
+        c.smtp.timeout = Duration::from_millis(500);
+    })
+    .await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(running.smtp.parse().unwrap()).await.unwrap();
+    let (_unread, mut write) = stream.into_split();
+    // Each EHLO line is answered with ~150 bytes: the replies fill both socket buffers fast.
+    let flood = tokio::spawn(async move {
+        let lines = "EHLO flood.example.org\r\n".repeat(1000);
+        while write.write_all(lines.as_bytes()).await.is_ok() {}
+    });
+    assert!(greeted_eventually(&running.smtp).await, "the client that never reads kept the only slot");
+    flood.abort();
+    running.stop().await;
+}
+
+/// Issue 11: smtp.session_timeout ends a session that keeps talking, well before the old limit
+/// of 6 × smtp.timeout.
+#[tokio::test]
+async fn issue_11_session_timeout_ends_an_active_session() {
+    let t = support::sqlite().await;
+    let (_app, running) = setup(&t, |c| {
+        c.smtp.timeout = Duration::from_secs(10);
+        c.smtp.session_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut c = session(&running.smtp).await;
+    let mut last = String::new();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        last = c.cmd("NOOP").await;
+        if !last.starts_with("250") {
+            break;
+        }
+    }
+    assert!(last.starts_with("421 4.4.2") && last.contains("session too long"), "{last}");
+    running.stop().await;
+}
+
+/// Issue 11: refused recipients count as errors, so guessing addresses ends the session (421)
+/// after the error limit instead of answering 550 forever.
+#[tokio::test]
+async fn issue_11_unknown_recipients_end_the_session() {
+    let t = support::sqlite().await;
+    let (_app, running) = setup(&t, |_| {}).await;
+    let mut c = session(&running.smtp).await;
+    assert!(c.cmd("MAIL FROM:<prober@example.org>").await.starts_with("250"));
+    let mut refused = 0;
+    let mut last = String::new();
+    for i in 0..10_000 {
+        last = c.cmd(&format!("RCPT TO:<guess{i}@docket.test>")).await;
+        if !last.starts_with("550 5.1.1") {
+            break;
+        }
+        refused += 1;
+    }
+    assert!(last.starts_with("421 4.7.0"), "after {refused} refusals: {last}");
+    assert_eq!(refused, docket::ingest::session::MAX_ERRORS, "the last refusal is followed by the 421");
+    assert_eq!(c.reply().await, "<closed>");
+    running.stop().await;
+}
+
+/// Issue 11: message data in flight shares smtp.memory_budget; a message that does not fit is
+/// answered 452 4.3.1 after its end of data, and the budget is free again once the others end.
+#[tokio::test]
+async fn issue_11_memory_budget_refuses_then_releases() {
+    let t = support::sqlite().await;
+    let (app, running) = setup(&t, |c| c.smtp.memory_budget = 100_000).await;
+    let body = |n: usize| {
+        let mut m = Mail::new("alice@example.org", "big").raw();
+        m.extend_from_slice("x".repeat(76).as_bytes());
+        for _ in 0..n / 78 {
+            m.extend_from_slice(b"\r\n");
+            m.extend_from_slice("y".repeat(76).as_bytes());
+        }
+        m
+    };
+    // a holds 70 KB of an unfinished message.
+    let mut a = session(&running.smtp).await;
+    assert!(a.cmd("MAIL FROM:<alice@example.org>").await.starts_with("250"));
+    assert!(a.cmd("RCPT TO:<eng@docket.test>").await.starts_with("250"));
+    assert!(a.cmd("DATA").await.starts_with("354"));
+    a.write.write_all(&body(70_000)).await.unwrap();
+    let mut b = session(&running.smtp).await;
+    // Time for the server to read what a sent (it is on loopback, in a few KB-sized reads).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // b's 50 KB do not fit beside a's 70 KB.
+    let refused = b.send("alice@example.org", &["eng@docket.test"], &body(50_000)).await;
+    assert!(refused.starts_with("452 4.3.1"), "{refused}");
+    a.write.write_all(b"\r\n.\r\n").await.unwrap();
+    assert!(a.reply().await.starts_with("250 2.0.0"));
+    // a's share is given back: b's retry fits.
+    let retried = b.send("alice@example.org", &["eng@docket.test"], &body(50_000)).await;
+    assert!(retried.starts_with("250 2.0.0"), "{retried}");
+    processed(&app, 2).await;
+    running.stop().await;
+}

@@ -51,8 +51,13 @@ pub struct Smtp {
     /// Largest message accepted, in bytes (SIZE, RFC 1870).
     pub max_message_bytes: u64,
     pub max_connections: u64,
-    /// Per-command idle timeout.
+    /// Per-command idle timeout: the longest wait for one read, write or TLS handshake.
     pub timeout: Duration,
+    /// Longest whole session, however active the client is.
+    pub session_timeout: Duration,
+    /// Bytes of message data all sessions together may hold while receiving; past it DATA is
+    /// answered 452 4.3.1 (RFC 3463: mail system full) and the client retries later.
+    pub memory_budget: u64,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
 }
@@ -168,6 +173,8 @@ impl Config {
                 max_message_bytes: r.get("smtp.max_message_bytes", 50 * 1024 * 1024, raw::positive),
                 max_connections: r.get("smtp.max_connections", 500, raw::positive),
                 timeout: r.get("smtp.timeout", Duration::from_secs(300), raw::duration),
+                session_timeout: r.get("smtp.session_timeout", Duration::from_secs(600), raw::duration),
+                memory_budget: r.get("smtp.memory_budget", 512 * 1024 * 1024, raw::positive),
                 tls_cert: r.opt("smtp.tls_cert", |s| Ok(PathBuf::from(s))),
                 tls_key: r.opt("smtp.tls_key", |s| Ok(PathBuf::from(s))),
             },

@@ -6,7 +6,7 @@
 use super::address::{self, Recipient};
 use super::policy::{Reason, Verdict};
 use super::session::Reply;
-use super::{Prepared, Source, StoredMessage, Target, prepare, reply_slot, store_prepared, token};
+use super::{Prepared, Source, StoredMessage, Target, reply_slot, store_prepared, token};
 use crate::app::App;
 use crate::store::StoreError;
 use crate::store::messages::{NewInbound, RawInsert};
@@ -172,7 +172,8 @@ impl Intake {
         if raw.iter().all(u8::is_ascii_whitespace) {
             return vec![Reply::new(554, (5, 6, 0), "empty message: nothing to store"); rcpts.len()];
         }
-        let prepared = Arc::new(prepare(&raw));
+        let (raw, prepared) = super::prepare_off_runtime(raw).await;
+        let prepared = Arc::new(prepared);
         let per_recipient = source == Source::Lmtp;
         let posting = rcpts.iter().any(|(_, r)| matches!(r, Rcpt::Space { .. }));
         let auth = match posting {
@@ -425,7 +426,8 @@ async fn sweep(app: &App) {
                 },
             };
             let rcpt_to = serde_json::from_str(&rcpt_to).unwrap_or_default();
-            batch.push(Logged { inbound_id, space, prepared: Arc::new(prepare(&raw)), rcpt_to });
+            let (_, prepared) = super::prepare_off_runtime(raw).await;
+            batch.push(Logged { inbound_id, space, prepared: Arc::new(prepared), rcpt_to });
         }
         run(app, &batch).await;
     }
@@ -515,6 +517,21 @@ mod tests {
         assert_eq!(count(&app, "state = 'stored'").await, 40);
         let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(app.store.pool()).await.unwrap();
         assert_eq!(messages, 40, "each message threaded once");
+    }
+
+    /// Parsing runs on the blocking pool: on a one-thread runtime the parse of a large message is
+    /// still under way when the task that started it yields, so timers and other sessions move.
+    #[tokio::test(flavor = "current_thread")]
+    async fn parsing_leaves_the_runtime_thread_free() {
+        let mut raw = b"From: a@example.org\r\nSubject: big\r\n\r\n".to_vec();
+        for i in 0..200_000 {
+            raw.extend_from_slice(format!("> quoted line {i} of a long reply that goes on and on\r\n").as_bytes());
+        }
+        let parse = tokio::spawn(super::super::prepare_off_runtime(raw));
+        tokio::task::yield_now().await;
+        assert!(!parse.is_finished(), "the parse ran on the runtime thread");
+        let (_, prepared) = parse.await.unwrap();
+        assert_eq!(prepared.parsed.subject, "big");
     }
 
     async fn count(app: &App, state: &str) -> i64 {

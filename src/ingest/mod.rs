@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod auth;
+pub mod budget;
 pub mod import;
 pub mod intake;
 pub mod lmtp;
@@ -145,6 +146,21 @@ pub fn prepare(raw: &[u8]) -> Prepared {
     Prepared { parsed, visible, dedup_key, content_hash }
 }
 
+/// `prepare` on tokio's blocking pool: parsing and trimming up to `max_message_bytes` of mail is
+/// CPU work that would otherwise stall every session and timer sharing the runtime thread.
+pub async fn prepare_off_runtime(raw: Vec<u8>) -> (Vec<u8>, Prepared) {
+    match tokio::task::spawn_blocking(move || {
+        let prepared = prepare(&raw);
+        (raw, prepared)
+    })
+    .await
+    {
+        Ok(done) => done,
+        // The parse panicked (a mail-parser bug): resume the panic where it would have happened.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// The sender policy's verdict on one delivery into a space whose members are `members`
 /// (docs/mail-flow.md), the same for every door that takes live mail.
 pub fn sender_verdict(
@@ -268,7 +284,8 @@ pub async fn recover(app: &App) -> Result<usize, IngestError> {
             after = inbound_id;
             let space = app.store.space_by_id(space_id).await?;
             let rcpt_to: Vec<String> = serde_json::from_str(&rcpt_to).unwrap_or_default();
-            match process_logged(app, &space, inbound_id, &prepare(&raw), &rcpt_to, app.now().timestamp()).await {
+            let (_, prepared) = prepare_off_runtime(raw).await;
+            match process_logged(app, &space, inbound_id, &prepared, &rcpt_to, app.now().timestamp()).await {
                 Ok(Some(_)) => done += 1,
                 Ok(None) => {}
                 Err(e) if e.is_temporary() => return Err(e),

@@ -174,9 +174,11 @@ enum Phase {
         rx: DataRx,
         buf: Vec<u8>,
     },
-    /// The message went over the limit: discarding to the final dot, then 552.
-    DataTooBig {
+    /// The message is refused (over the size limit: 552; no memory for it: 452): discarding to
+    /// the final dot, then `reply`.
+    DataRefused {
         rx: DiscardRx,
+        reply: Reply,
     },
     Waiting(Pending),
     Closed,
@@ -223,7 +225,7 @@ impl Session {
     /// Whether a mail transaction is under way (MAIL given, or DATA being received): a server
     /// that is shutting down lets it finish and closes idle sessions at once.
     pub fn in_transaction(&self) -> bool {
-        self.tx.is_some() || matches!(self.phase, Phase::Data { .. } | Phase::DataTooBig { .. } | Phase::Waiting(_))
+        self.tx.is_some() || matches!(self.phase, Phase::Data { .. } | Phase::DataRefused { .. } | Phase::Waiting(_))
     }
 
     /// The 220 banner, written by the caller before anything else (RFC 5321 §4.2, RFC 2033 §4).
@@ -292,15 +294,16 @@ impl Session {
                         return step;
                     }
                 }
-                Phase::DataTooBig { rx } => {
+                Phase::DataRefused { rx, reply } => {
                     let mut rest = self.input[self.pos..].iter();
                     let done = rx.0.ingest(&mut rest);
                     self.pos = self.input.len() - rest.len();
                     if done {
-                        // RFC 1870 §6.3: too big, answered after the end of data.
+                        // RFC 1870 §6.3: a refused message is answered after the end of data.
+                        let reply = reply.clone();
                         self.phase = Phase::Command;
                         self.tx = None;
-                        self.reply(Reply::new(552, TOO_BIG, "message exceeds the size limit"));
+                        self.reply(reply);
                     }
                 }
             }
@@ -327,6 +330,11 @@ impl Session {
                 }
                 self.reply(Reply::new(250, (2, 1, 5), "recipient ok"));
             }
+            // A refused recipient is an error like a bad command: guessing addresses ends the
+            // session after `MAX_ERRORS` (a 4xx, e.g. the store being down, is not the client's fault).
+            (Pending::Rcpt { .. }, Err(reply)) if reply.code >= 500 => {
+                let _ = self.error(reply);
+            }
             (_, Err(reply)) => self.reply(reply),
             (Pending::Deliver | Pending::Tls, Ok(())) => {}
         }
@@ -350,6 +358,16 @@ impl Session {
             self.reply(reply);
         }
         self.tx = None;
+    }
+
+    /// The message being received cannot be held (the caller's memory budget is used up): its
+    /// bytes so far are dropped, the rest is read and discarded, and the end of data is answered
+    /// with `reply` (a 4xx, so the client retries later). Ignored outside DATA.
+    pub fn refuse_data(&mut self, reply: Reply) {
+        if let Phase::Data { rx, .. } = &self.phase {
+            let discard = DummyDataReceiver::new_data(&rx.0);
+            self.phase = Phase::DataRefused { rx: DiscardRx(discard), reply };
+        }
     }
 
     /// The TLS handshake after `StartTls` succeeded: forget everything said in plaintext
@@ -599,7 +617,7 @@ impl Session {
         // The receiver holds back at most one byte ("\r" after "."), so limit + 2 is over for sure.
         if buf.len() > limit.saturating_add(1) {
             let discard = DummyDataReceiver::new_data(&rx.0);
-            self.phase = Phase::DataTooBig { rx: DiscardRx(discard) };
+            self.phase = Phase::DataRefused { rx: DiscardRx(discard), reply: Reply::new(552, TOO_BIG, "message exceeds the size limit") };
         }
         None
     }

@@ -1,11 +1,16 @@
 //! The SMTP door: a thin tokio loop around the sans-IO `session` (read, step, ask the intake,
 //! write once per read so PIPELINING works) plus the limits a mail-facing server needs: connection
-//! cap, per-command and whole-session timeouts, STARTTLS, and a graceful stop. LMTP reuses it.
+//! cap, a deadline on every read, write and TLS handshake (all set in `Deadline`, as mox does with
+//! SetDeadline) and on the whole session, the shared memory budget for DATA, STARTTLS, and a
+//! graceful stop. LMTP reuses it.
 
 use super::Source;
+use super::budget::{Budget, Reservation};
 use super::intake::{Intake, Rcpt};
 use super::session::{Reply, Session, SessionConfig, Step};
 use std::collections::HashMap;
+use std::future::Future;
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -16,6 +21,9 @@ use tokio_rustls::TlsAcceptor;
 
 /// Bytes read from the socket at a time (per connection; idle sessions cost about this much).
 const READ_CHUNK: usize = 16 * 1024;
+/// Longest wait for a parting reply (the 421 to a client over the cap, or after a timeout) to be
+/// taken by the client.
+const GOODBYE: Duration = Duration::from_secs(5);
 
 /// A client stream: TCP, a unix socket, or either inside TLS.
 pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -26,11 +34,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 pub struct Door {
     pub session: SessionConfig,
     pub source: Source,
-    /// Longest wait for the client's next bytes (RFC 5321 §4.5.3.2 suggests 5 minutes).
+    /// Longest wait for one read, one write or the TLS handshake (RFC 5321 §4.5.3.2 suggests
+    /// 5 minutes for a command).
     pub timeout: Duration,
-    /// Longest whole session.
+    /// Longest whole session (`smtp.session_timeout`).
     pub session_limit: Duration,
     pub tls: Option<TlsAcceptor>,
+    /// Shared by every door: what all sessions may buffer of the messages they receive.
+    pub budget: Arc<Budget>,
 }
 
 impl std::fmt::Debug for Door {
@@ -91,9 +102,10 @@ pub async fn accept_loop(listener: Listener, door: Arc<Door>, intake: Intake, sl
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             let busy = Reply::new(421, (4, 3, 2), format!("{} too many connections; try again later", door.session.hostname));
+            let deadline = Deadline::goodbye(door.timeout);
             tokio::spawn(async move {
-                let _ = conn.write_all(&busy.to_bytes()).await;
-                let _ = conn.shutdown().await;
+                let _ = deadline.run(conn.write_all(&busy.to_bytes())).await;
+                let _ = deadline.run(conn.shutdown()).await;
             });
             continue;
         };
@@ -113,17 +125,51 @@ enum End {
     StartTls,
 }
 
+/// The one place a session's network operations get their deadline: each read, write or
+/// handshake waits at most `step`, and none runs past `end`, the end of the whole session.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    step: Duration,
+    end: Instant,
+}
+
+impl Deadline {
+    fn session(door: &Door) -> Deadline {
+        Deadline { step: door.timeout, end: Instant::now() + door.session_limit }
+    }
+
+    /// For the parting words only: a short wait of its own, also after the session's end.
+    fn goodbye(step: Duration) -> Deadline {
+        Deadline { step: step.min(GOODBYE), end: Instant::now() + step.min(GOODBYE) }
+    }
+
+    /// `op`, or `TimedOut` once the deadline passes.
+    async fn run<T>(&self, op: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+        let until = self.end.min(Instant::now() + self.step);
+        match tokio::time::timeout_at(until, op).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "peer too slow")),
+        }
+    }
+
+    fn session_over(&self) -> bool {
+        Instant::now() >= self.end
+    }
+}
+
 /// One client session, start to end.
 pub async fn handle(mut conn: Box<dyn Conn>, door: &Door, intake: &Intake, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
     let mut session = Session::new(door.session.clone());
-    let deadline = Instant::now() + door.session_limit;
-    conn.write_all(&session.greeting().to_bytes()).await?;
-    let mut talk = Talk { door, intake, deadline, rcpts: HashMap::new() };
+    let deadline = Deadline::session(door);
+    deadline.run(conn.write_all(&session.greeting().to_bytes())).await?;
+    let reserved = Reservation::new(door.budget.clone());
+    let mut talk = Talk { door, intake, deadline, reserved, rcpts: HashMap::new() };
     match talk.converse(&mut session, &mut conn, &mut stop).await? {
         End::Closed => Ok(()),
         End::StartTls => {
             let Some(acceptor) = &door.tls else { return Ok(()) };
-            let mut tls = acceptor.accept(conn).await?;
+            // A client that asks for TLS and then stalls is dropped like one that stalls anywhere.
+            let mut tls = deadline.run(acceptor.accept(conn)).await?;
             session.tls_started();
             talk.rcpts.clear();
             talk.converse(&mut session, &mut tls, &mut stop).await?;
@@ -135,7 +181,9 @@ pub async fn handle(mut conn: Box<dyn Conn>, door: &Door, intake: &Intake, mut s
 struct Talk<'a> {
     door: &'a Door,
     intake: &'a Intake,
-    deadline: Instant,
+    deadline: Deadline,
+    /// This session's share of the memory budget: what it buffers, message data included.
+    reserved: Reservation,
     /// What each accepted RCPT address resolved to, for the delivery that follows.
     rcpts: HashMap<String, Rcpt>,
 }
@@ -177,48 +225,70 @@ impl Talk<'_> {
                         session.delivered(replies);
                     }
                     Step::StartTls => {
-                        write(io, session).await?;
+                        self.write(io, session).await?;
                         return Ok(End::StartTls);
                     }
                     Step::Close => {
-                        write(io, session).await?;
-                        let _ = io.shutdown().await;
+                        self.write(io, session).await?;
+                        let _ = self.deadline.run(io.shutdown()).await;
                         return Ok(End::Closed);
                     }
                 }
             }
-            write(io, session).await?;
-            let wait_until = self.deadline.min(Instant::now() + self.door.timeout);
+            // The message handed over is stored (or refused) by now: only what is buffered stays.
+            self.reserved.resize(session.buffered() as u64);
+            self.write(io, session).await?;
             let read = tokio::select! {
-                r = tokio::time::timeout_at(wait_until, io.read(&mut buf)) => r,
+                r = self.deadline.run(io.read(&mut buf)) => r,
                 _ = stopping(stop), if !session.in_transaction() => {
                     return self.close(io, Reply::new(421, (4, 3, 2), "shutting down; try again later")).await;
                 }
             };
             match read {
-                Err(_) => return self.close(io, Reply::new(421, (4, 4, 2), "timeout; closing the connection")).await,
-                Ok(Ok(0)) => return Ok(End::Closed),
-                Ok(Ok(n)) => session.receive(&buf[..n]),
-                Ok(Err(e)) => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut && self.deadline.session_over() => {
+                    return self.close(io, Reply::new(421, (4, 4, 2), "session too long; closing the connection")).await;
+                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return self.close(io, Reply::new(421, (4, 4, 2), "timeout; closing the connection")).await;
+                }
+                Ok(0) => return Ok(End::Closed),
+                Ok(n) => {
+                    session.receive(&buf[..n]);
+                    self.hold(session);
+                }
+                Err(e) => return Err(e),
             }
         }
     }
 
-    async fn close<S: Conn + ?Sized>(&self, io: &mut S, mut reply: Reply) -> std::io::Result<End> {
+    /// Reserves what the session now buffers. Over the budget, the message being received is
+    /// dropped and will be answered 452 4.3.1 (RFC 3463: mail system full; RFC 5321 §4.2.5: the
+    /// client keeps it and retries).
+    fn hold(&mut self, session: &mut Session) {
+        // The message so far plus this read (unstuffing only shrinks it).
+        if !self.reserved.resize(session.buffered() as u64) {
+            session.refuse_data(Reply::new(452, (4, 3, 1), "too much mail in flight; try again later"));
+        }
+    }
+
+    /// Writes the replies the session has ready, within the deadline: a client that stops reading
+    /// is dropped instead of holding its task.
+    async fn write<S: Conn + ?Sized>(&self, io: &mut S, session: &mut Session) -> io::Result<()> {
+        let out = session.take_output();
+        if !out.is_empty() {
+            self.deadline.run(io.write_all(&out)).await?;
+            self.deadline.run(io.flush()).await?;
+        }
+        Ok(())
+    }
+
+    async fn close<S: Conn + ?Sized>(&self, io: &mut S, mut reply: Reply) -> io::Result<End> {
         reply.text = format!("{} {}", self.door.session.hostname, reply.text);
-        let _ = io.write_all(&reply.to_bytes()).await;
-        let _ = io.shutdown().await;
+        let goodbye = Deadline::goodbye(self.door.timeout);
+        let _ = goodbye.run(io.write_all(&reply.to_bytes())).await;
+        let _ = goodbye.run(io.shutdown()).await;
         Ok(End::Closed)
     }
-}
-
-async fn write<S: Conn + ?Sized>(io: &mut S, session: &mut Session) -> std::io::Result<()> {
-    let out = session.take_output();
-    if !out.is_empty() {
-        io.write_all(&out).await?;
-        io.flush().await?;
-    }
-    Ok(())
 }
 
 /// Resolves once a stop was asked for (or the server is gone).
