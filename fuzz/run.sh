@@ -36,7 +36,7 @@ flags() {
   esac
 }
 
-cargo +nightly fuzz build --sanitizer "$SANITIZER" "${TARGETS[@]}" >/dev/null 2>logs.build || {
+cargo +nightly fuzz build --sanitizer "$SANITIZER" >/dev/null 2>logs.build || {
   mkdir -p logs && mv logs.build logs/build.log
   tail -n 30 logs/build.log
   echo "build failed (full log: fuzz/logs/build.log)"

@@ -9,7 +9,7 @@ use std::os::unix::net::UnixDatagram;
 use std::process::Command;
 use std::time::Duration;
 use support::Mail;
-use support::process::{count, docket, serve, setup, signal, sqlite_url, send};
+use support::process::{count, docket, send, serve, setup, signal, sqlite_url};
 
 #[tokio::test]
 async fn sigterm_stops_cleanly_and_tells_systemd() {

@@ -46,7 +46,8 @@ impl Cluster {
 
     /// Starts the server and waits until it accepts connections.
     pub fn start(&self) {
-        let opts = format!("-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off", self.port, self.data.display());
+        let opts =
+            format!("-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off", self.port, self.data.display());
         run(self.pg("pg_ctl").arg("-D").arg(&self.data).arg("-l").arg(self.data.join("log")).args(["-w", "-o", &opts, "start"]));
     }
 
