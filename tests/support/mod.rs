@@ -2,7 +2,9 @@
 //! schema when `DATABASE_URL` points at one), a fake clock, message builders and the golden runner.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cluster;
 pub mod golden;
+pub mod process;
 pub mod sink;
 
 use chrono::{DateTime, TimeZone, Utc};
