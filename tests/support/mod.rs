@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod golden;
+pub mod process;
 pub mod sink;
 
 use chrono::{DateTime, TimeZone, Utc};
