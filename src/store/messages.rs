@@ -3,12 +3,27 @@
 
 use super::{Store, StoreError};
 use crate::thread::Candidates;
-use sqlx::{Any, Transaction};
+use sqlx::Executor;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection};
 
-/// One transaction on the store.
+/// One transaction on the store, on a pooled connection it owns. It goes back to the pool only
+/// after a COMMIT that succeeded: a failed statement or commit (SQLite's `SQLITE_FULL` may or may
+/// not roll the transaction back by itself) or a drop without commit closes the connection, which
+/// rolls back whatever is open. A pooled connection is therefore never left inside a transaction,
+/// where a later "commit" would only release a savepoint while the write lock stays held.
 #[derive(Debug)]
 pub struct Tx {
-    tx: Transaction<'static, Any>,
+    conn: Option<PoolConnection<Any>>,
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Not committed: closing the detached connection rolls the transaction back.
+            drop(conn.detach());
+        }
+    }
 }
 
 /// A delivery to log before anything else happens.
@@ -63,7 +78,14 @@ const MAX_REFS: usize = 50;
 
 impl Store {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx { tx: self.pool.begin().await? })
+        let mut conn = self.pool.acquire().await?;
+        match conn.execute("BEGIN").await {
+            Ok(_) => Ok(Tx { conn: Some(conn) }),
+            Err(e) => {
+                drop(conn.detach());
+                Err(e.into())
+            }
+        }
     }
 
     /// Logged deliveries that were not processed (the process stopped between the raw commit and
@@ -85,12 +107,22 @@ impl Store {
 
 impl Tx {
     /// The transaction's connection, for queries in sibling store modules.
-    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    pub(super) fn conn(&mut self) -> &mut AnyConnection {
+        // Present until `commit` or drop take it.
+        self.conn.as_deref_mut().unwrap_or_else(|| unreachable!("a Tx holds its connection until it ends"))
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
+    /// Commits; only an `Ok` means the writes are durable. On an error the connection is closed
+    /// (so nothing half-done can be committed later) and the caller answers "try again later".
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let mut conn = self.conn.take().unwrap_or_else(|| unreachable!("a Tx holds its connection until it ends"));
+        match conn.execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                drop(conn.detach());
+                Err(e.into())
+            }
+        }
     }
 
     /// Logs a delivery unless the same message is already there. Same Message-ID with different
@@ -102,7 +134,7 @@ impl Tx {
         let existing: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM inbound WHERE space_id = $1 AND dedup_key = $2")
             .bind(n.space_id)
             .bind(n.dedup_key)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn())
             .await?;
         if existing.is_none_or(|(hash,)| hash == n.content_hash) {
             return Ok(RawInsert::Duplicate);
@@ -127,7 +159,7 @@ impl Tx {
         .bind(n.mail_from)
         .bind(n.rcpt_to)
         .bind(n.received_at)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn())
         .await?;
         Ok(row.map(|(id,)| id))
     }
@@ -137,7 +169,7 @@ impl Tx {
             .bind(state)
             .bind(error)
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -158,7 +190,7 @@ impl Tx {
             let hit: Option<(i64,)> = sqlx::query_as("SELECT id FROM threads WHERE id = $1 AND space_id = $2")
                 .bind(thread)
                 .bind(space_id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn())
                 .await?;
             c.by_token = hit.map(|(t,)| t);
         }
@@ -185,7 +217,7 @@ impl Tx {
             )
             .bind(space_id)
             .bind(id)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn())
             .await?;
             c.by_child = children.into_iter().map(|(t,)| t).collect();
         }
@@ -197,7 +229,7 @@ impl Tx {
             .bind(space_id)
             .bind(key)
             .bind(since)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn())
             .await?;
             c.by_subject = hit.map(|(t,)| t);
         }
@@ -212,7 +244,7 @@ impl Tx {
         for id in ids {
             query = query.bind(id);
         }
-        Ok(query.fetch_all(&mut *self.tx).await?)
+        Ok(query.fetch_all(self.conn()).await?)
     }
 
     pub async fn create_thread(&mut self, space_id: i64, subject: &str, base_key: &str, date: i64) -> Result<i64, StoreError> {
@@ -223,7 +255,7 @@ impl Tx {
         .bind(subject)
         .bind(base_key)
         .bind(date)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn())
         .await?;
         Ok(id)
     }
@@ -233,9 +265,9 @@ impl Tx {
         for &old in from {
             for table in ["messages", "decisions", "tasks", "proposals"] {
                 let sql = format!("UPDATE {table} SET thread_id = $1 WHERE thread_id = $2");
-                sqlx::query(&sql).bind(into).bind(old).execute(&mut *self.tx).await?;
+                sqlx::query(&sql).bind(into).bind(old).execute(self.conn()).await?;
             }
-            sqlx::query("DELETE FROM threads WHERE id = $1").bind(old).execute(&mut *self.tx).await?;
+            sqlx::query("DELETE FROM threads WHERE id = $1").bind(old).execute(self.conn()).await?;
         }
         if !from.is_empty() {
             self.refresh_thread(into).await?;
@@ -248,11 +280,10 @@ impl Tx {
         let first: Option<(String, i64)> =
             sqlx::query_as("SELECT subject, date FROM messages WHERE thread_id = $1 ORDER BY date, id LIMIT 1")
                 .bind(id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn())
                 .await?;
         let Some((subject, started)) = first else { return Ok(()) };
-        let (last,): (i64,) =
-            sqlx::query_as("SELECT MAX(date) FROM messages WHERE thread_id = $1").bind(id).fetch_one(&mut *self.tx).await?;
+        let (last,): (i64,) = sqlx::query_as("SELECT MAX(date) FROM messages WHERE thread_id = $1").bind(id).fetch_one(self.conn()).await?;
         let base = crate::thread::base_subject(&subject);
         sqlx::query("UPDATE threads SET subject = $1, base_subject = $2, started_at = $3, last_activity_at = $4 WHERE id = $5")
             .bind(&base.display)
@@ -260,7 +291,7 @@ impl Tx {
             .bind(started)
             .bind(last)
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -284,7 +315,7 @@ impl Tx {
         .bind(m.html_body)
         .bind(m.visible_text)
         .bind(m.flags)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn())
         .await?;
         // One statement per table, not per row: each round trip to the database costs more than a row.
         let refs = &m.parents[..m.parents.len().min(MAX_REFS)];
@@ -294,7 +325,7 @@ impl Tx {
             for (position, reference) in refs.iter().enumerate() {
                 q = q.bind(id).bind(m.space_id).bind(position as i64).bind(reference);
             }
-            q.execute(&mut *self.tx).await?;
+            q.execute(self.conn()).await?;
         }
         if !m.attachments.is_empty() {
             let sql = format!("INSERT INTO attachments (message_id, filename, content_type, size) VALUES {}", rows(m.attachments.len(), 4));
@@ -302,7 +333,7 @@ impl Tx {
             for a in m.attachments {
                 q = q.bind(id).bind(a.filename.as_deref()).bind(&a.content_type).bind(a.size as i64);
             }
-            q.execute(&mut *self.tx).await?;
+            q.execute(self.conn()).await?;
         }
         // An earlier message (a late parent) renames the thread; a later one only moves its activity.
         let display = m.base;
@@ -318,7 +349,7 @@ impl Tx {
         .bind(&display.display)
         .bind(&display.key)
         .bind(m.thread_id)
-        .execute(&mut *self.tx)
+        .execute(self.conn())
         .await?;
         Ok(id)
     }
@@ -334,7 +365,7 @@ impl Tx {
         .bind(file_size)
         .bind(offset)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(self.conn())
         .await?;
         Ok(())
     }

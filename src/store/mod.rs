@@ -17,6 +17,10 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Set on every SQLite connection: checkpoint after 1000 pages (about 4 MiB) of WAL, and cut the
+/// WAL file back to 4 MiB after a checkpoint.
+const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 1000; PRAGMA journal_size_limit = 4194304;";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or cannot write right now (down, locked, read-only, full):
@@ -79,13 +83,27 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
-        let options =
+        let mut options =
             AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 8 }).acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            // A bounded WAL: checkpoint every WAL_AUTOCHECKPOINT pages, and truncate the file back to
+            // WAL_SIZE_LIMIT after each checkpoint, so a long run (or a run on a nearly full disk)
+            // does not leave a WAL that fills the disk.
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_CONNECTION_PRAGMAS).await?;
+                    Ok(())
+                })
+            });
+        }
         let pool = options.connect(url).await.map_err(|e| StoreError::Unavailable(format!("{e} ({})", redact(url))))?;
         if backend == Backend::Sqlite {
             // WAL persists in the file: readers never block the writer. synchronous=FULL (the sqlx
             // default) makes every commit durable before it returns.
             pool.execute("PRAGMA journal_mode=WAL").await?;
+            // What the last run left in the WAL goes into the database first, and the WAL file is
+            // emptied (a restart on a nearly full disk does not start with a full WAL).
+            pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
         }
         let store = Store { pool, backend };
         store.migrate().await?;
