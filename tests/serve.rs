@@ -593,7 +593,7 @@ async fn issue_11_unknown_recipients_end_the_session() {
 #[tokio::test]
 async fn issue_11_memory_budget_refuses_then_releases() {
     let t = support::sqlite().await;
-    let (app, running) = setup(&t, |c| c.smtp.memory_budget = 100_000).await;
+    let (app, running) = setup(&t, |c| c.smtp.memory_budget = 300_000).await;
     let body = |n: usize| {
         let mut m = Mail::new("alice@example.org", "big").raw();
         m.extend_from_slice("x".repeat(76).as_bytes());
@@ -603,21 +603,21 @@ async fn issue_11_memory_budget_refuses_then_releases() {
         }
         m
     };
-    // a holds 70 KB of an unfinished message.
+    // a holds 90 KB of an unfinished message.
     let mut a = session(&running.smtp).await;
     assert!(a.cmd("MAIL FROM:<alice@example.org>").await.starts_with("250"));
     assert!(a.cmd("RCPT TO:<eng@docket.test>").await.starts_with("250"));
     assert!(a.cmd("DATA").await.starts_with("354"));
-    a.write.write_all(&body(70_000)).await.unwrap();
+    a.write.write_all(&body(90_000)).await.unwrap();
     let mut b = session(&running.smtp).await;
     // Time for the server to read what a sent (it is on loopback, in a few KB-sized reads).
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // b's 50 KB do not fit beside a's 70 KB.
-    let refused = b.send("alice@example.org", &["eng@docket.test"], &body(50_000)).await;
+    // b's 250 KB do not fit beside a's 90 KB.
+    let refused = b.send("alice@example.org", &["eng@docket.test"], &body(250_000)).await;
     assert!(refused.starts_with("452 4.3.1"), "{refused}");
     a.write.write_all(b"\r\n.\r\n").await.unwrap();
     assert!(a.reply().await.starts_with("250 2.0.0"));
-    // a's share is given back: b's retry fits.
+    // a's share is given back: b's next message fits (storing needs about 3 × its size).
     let retried = b.send("alice@example.org", &["eng@docket.test"], &body(50_000)).await;
     assert!(retried.starts_with("250 2.0.0"), "{retried}");
     processed(&app, 2).await;

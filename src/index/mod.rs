@@ -206,14 +206,24 @@ impl Index {
 
     /// Runs a query (docs/cli.md JSON language). Hits carry their current thread from the store.
     pub async fn search(&self, store: &Store, query: &str, opts: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
-        let parsed = query::parse(query)?;
-        let reading = self.reading()?;
-        let Some(q) = search::build(&parsed, &reading.fields) else { return Ok(Vec::new()) };
+        let found = self.find(query::parse(query)?, opts).await?;
+        place(store, found).await
+    }
+
+    /// Opens the reader and runs the query on a blocking thread: segment reads and scoring are
+    /// synchronous and would otherwise hold up every SMTP session sharing the runtime thread.
+    async fn find(&self, parsed: query::Parsed, opts: &SearchOptions) -> Result<Vec<search::Found>, IndexError> {
+        let index = self.clone();
         let sort = if parsed.has_text() { opts.sort } else { Sort::Date };
         let limit = opts.limit.clamp(1, hit::MAX_LIMIT);
-        let searcher = reading.reader.searcher();
-        let found = search::run(&searcher, &reading.fields, q.as_ref(), sort, limit)?;
-        place(store, found).await
+        tokio::task::spawn_blocking(move || {
+            let reading = index.reading()?;
+            let Some(q) = search::build(&parsed, &reading.fields) else { return Ok(Vec::new()) };
+            let searcher = reading.reader.searcher();
+            Ok(search::run(&searcher, &reading.fields, q.as_ref(), sort, limit)?)
+        })
+        .await
+        .map_err(|e| IndexError::Worker(e.to_string()))?
     }
 
     /// Every stored document as (key, field → value) pairs, sorted; for comparing two indexes.
@@ -507,4 +517,38 @@ fn create(dir: &Path) -> Result<tantivy::Index, IndexError> {
     let index = tantivy::Index::builder().schema(schema).create_in_dir(dir)?;
     schema::register(index.tokenizers());
     Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A search waiting on the index (here: on the reader lock, held by another thread) must not
+    /// hold the runtime thread: a timer still fires meanwhile.
+    #[tokio::test(flavor = "current_thread")]
+    async fn searching_leaves_the_runtime_thread_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::new(dir.path().join("index"));
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let holder = index.clone();
+        let blocker = std::thread::spawn(move || {
+            let _guard = holder.inner.reading.lock().unwrap();
+            held_tx.send(()).unwrap();
+            // Without a release (the search blocked the test's only thread), let go eventually
+            // so the test fails on its assertion instead of hanging.
+            let _ = release_rx.recv_timeout(Duration::from_secs(30));
+        });
+        held_rx.recv().unwrap();
+        let searching = index.clone();
+        let search = tokio::spawn(async move { searching.find(query::parse("hello").unwrap(), &SearchOptions::default()).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!search.is_finished(), "the search ran on the runtime thread");
+        release_tx.send(()).unwrap();
+        let result = search.await.unwrap();
+        assert!(matches!(result, Err(IndexError::Missing(_))), "{result:?}");
+        blocker.join().unwrap();
+    }
 }

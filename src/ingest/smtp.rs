@@ -209,6 +209,14 @@ impl Talk<'_> {
                         Err(reply) => session.answer(Err(reply)),
                     },
                     Step::Deliver { mail_from, rcpt_to, data } => {
+                        // Storing needs the message about three times over (its bytes, the parse,
+                        // the database's copy): that much must fit in the budget too.
+                        let storing = (session.buffered() + 3 * data.len()) as u64;
+                        if !self.reserved.resize(storing) {
+                            let full = Reply::new(452, (4, 3, 1), "too much mail in flight; try again later");
+                            session.delivered(vec![full; rcpt_to.len()]);
+                            continue;
+                        }
                         let mut rcpts = Vec::with_capacity(rcpt_to.len());
                         for to in rcpt_to {
                             let rcpt = match self.rcpts.get(&to) {
