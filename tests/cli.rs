@@ -329,3 +329,17 @@ fn check_refuses_relay_credentials_without_tls() {
     );
     assert_eq!(code(&ok), 0, "{}", text(&ok));
 }
+
+/// Issue 11: a NUL byte in the body hid every header, so a member's mail was refused as having no From.
+#[test]
+fn a_member_mail_with_a_nul_byte_in_its_body_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&docket(d, &["space", "add", "eng"], None)), 0);
+    assert_eq!(code(&docket(d, &["member", "add", "alice@example.org", "--space", "eng"], None)), 0);
+    let mut mail = Mail::new("nul@x", "Binary paste");
+    mail.body = "see the dump: \u{0}\u{0}\u{1} end\n".into();
+    let o = docket(d, &["ingest", "--space", "eng", "--sender", "alice@example.org"], Some(&mail.raw()));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("stored message"), "{}", text(&o));
+}
