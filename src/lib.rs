@@ -26,13 +26,20 @@
 //!        ▼  notify::outbound queue (store::outbound, dedup key) → notify::mailer (lettre: relay or outbox)
 //! ```
 //!
+//! Every text that leaves for a terminal, a header or a template goes through `display` (control
+//! characters made visible).
+//!
 //! `app::App` carries the validated `config::Config`, the `store::Store`, the `index::Index`, the
 //! `clock::Clock` and the `notify::mailer::Mailer`.
+
+// `docket::…` paths (askama.toml's escapers) resolve inside the library too.
+extern crate self as docket;
 
 pub mod app;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod display;
 pub mod index;
 pub mod ingest;
 pub mod notify;

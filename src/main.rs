@@ -23,9 +23,15 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
+        // The reader of our output went away (`docket threads | head -1`): stop quietly, as Unix tools do.
+        Err(failure) if closed_pipe(&failure.error) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("docket: {:#}", failure.error);
+            eprintln!("docket: {}", docket::display::text(&format!("{:#}", failure.error)));
             ExitCode::from(failure.code)
         }
     }
+}
+
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -462,4 +462,108 @@ fn issue12_docs_cli_md_covers_every_command_and_flag() {
             assert!(section.contains(flag), "docs/cli.md, `docket {command}`: {flag} is not documented");
         }
     }
+/// Issue 11: a subject or body can carry terminal sequences (clear the screen, set the title); no
+/// listing prints them raw.
+#[test]
+fn control_characters_from_mail_are_escaped_in_every_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&docket(d, &["space", "add", "eng"], None)), 0);
+    assert_eq!(code(&docket(d, &["member", "add", "alice@example.org", "--space", "eng"], None)), 0);
+    let mut mail = Mail::new("esc1@x", "Plan \u{1b}]0;pwned\u{7} \u{1b}[2J");
+    mail.body = "Read this.\u{1b}[2J\u{1b}]0;owned\u{7}\nSecond line.\n".into();
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng"], Some(&mail.raw()))), 0);
+    let stranger = Mail { id: Some("esc2@x".into()), from: "Mallory <mallory@evil.test>".into(), ..mail }.raw();
+    assert_eq!(code(&docket(d, &["ingest", "--space", "eng", "--sender", "mallory@evil.test"], Some(&stranger))), 0);
+    let threads: serde_json::Value = serde_json::from_slice(&docket(d, &["threads", "--json"], None).stdout).unwrap();
+    let id = threads[0]["id"].as_i64().unwrap().to_string();
+    let held: serde_json::Value = serde_json::from_slice(&docket(d, &["quarantine", "list", "--json"], None).stdout).unwrap();
+    let held_id = held[0]["id"].as_i64().unwrap().to_string();
+    for args in [vec!["threads"], vec!["thread", &id], vec!["quarantine", "list"], vec!["quarantine", "show", &held_id]] {
+        let o = docket(d, &args, None);
+        assert_eq!(code(&o), 0, "{args:?}: {}", text(&o));
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(!out.contains(['\u{1b}', '\u{7}']), "{args:?} printed a control character: {out:?}");
+        // The list shows no subject; the others show it, escaped.
+        assert!(args.get(1) == Some(&"list") || out.contains("␛"), "{args:?} shows the escape: {out}");
+    }
+}
+
+/// Issue 11: `docket threads | head -1` — the reader goes away; docket stops quietly.
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&docket(d, &["demo"], None)), 0);
+    for args in [&["threads"][..], &["threads", "--json"], &["decisions"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_docket"))
+            .current_dir(d)
+            .args(args)
+            .env_remove("DOCKET_CONFIG")
+            .env("DOCKET__SERVER__DATA_DIR", d.join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader closes before docket has written anything
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+/// Issue 11: a permanent store error is not "try again later" (75), which an MTA retries for days.
+#[test]
+fn ingest_exits_70_with_the_reason_on_a_permanent_store_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&docket(d, &["space", "add", "eng"], None)), 0);
+    assert_eq!(code(&docket(d, &["member", "add", "alice@example.org", "--space", "eng"], None)), 0);
+    // A schema that no longer matches (migrations recorded as applied, the table gone): every try fails the same way.
+    let url = format!("sqlite://{}?mode=rwc", d.join("data/docket.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = docket::store::Store::open(&url).await.unwrap();
+        sqlx::query("ALTER TABLE inbound RENAME TO inbound_gone").execute(store.pool()).await.unwrap();
+        store.close().await;
+    });
+    let o = docket(d, &["ingest", "--space", "eng"], Some(&Mail::new("perm@x", "Hi").raw()));
+    assert_eq!(code(&o), 70, "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("docket: database error") && stderr.contains("inbound"), "{stderr}");
+}
+
+/// Issue 11: a relay password never goes out in clear text; `docket check` says so before `serve` would.
+#[test]
+fn check_refuses_relay_credentials_without_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ("DOCKET__OUTBOUND__SMTP_URL", "smtp://docket:s3cret@relay.example.org:587");
+    for args in [&["check"][..], &["serve"]] {
+        let o = docket_env(dir.path(), args, None, &[url]);
+        assert_eq!(code(&o), 78, "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(t.contains("outbound.smtp_url") && t.contains("without TLS") && t.contains("tls=required"), "{t}");
+        assert!(!t.contains("s3cret"), "{t}");
+    }
+    let ok = docket_env(
+        dir.path(),
+        &["check"],
+        None,
+        &[("DOCKET__OUTBOUND__SMTP_URL", "smtp://docket:s3cret@relay.example.org:587?tls=required")],
+    );
+    assert_eq!(code(&ok), 0, "{}", text(&ok));
+}
+
+/// Issue 11: a NUL byte in the body hid every header, so a member's mail was refused as having no From.
+#[test]
+fn a_member_mail_with_a_nul_byte_in_its_body_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&docket(d, &["space", "add", "eng"], None)), 0);
+    assert_eq!(code(&docket(d, &["member", "add", "alice@example.org", "--space", "eng"], None)), 0);
+    let mut mail = Mail::new("nul@x", "Binary paste");
+    mail.body = "see the dump: \u{0}\u{0}\u{1} end\n".into();
+    let o = docket(d, &["ingest", "--space", "eng", "--sender", "alice@example.org"], Some(&mail.raw()));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("stored message"), "{}", text(&o));
 }

@@ -1,6 +1,19 @@
 //! Command definitions (clap) and dispatch. Each command module extracts its arguments, calls one
 //! domain function and prints the result, human-readable or `--json`.
 
+/// `println!` for every command (this macro shadows the standard one in `cli/`): the line goes
+/// through `display::text`, so a subject or body cannot send control sequences to the operator's
+/// terminal, and a failed write (the reader of a pipe went away: `docket threads | head -1`) ends
+/// the command with the error, which `main` turns into a quiet exit, instead of panicking.
+macro_rules! println {
+    () => {
+        println!("")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::print_raw(&docket::display::text(&format!($($arg)*)))?
+    };
+}
+
 mod admin;
 mod items;
 mod mail;
@@ -125,6 +138,12 @@ async fn open(config: Config) -> Result<App, Failure> {
 /// "1 message", "2 messages": a count with its noun in the right number.
 fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Writes one line as it is; only for a line whose parts were escaped one by one.
+fn print_raw(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}")
 }
 
 /// Prints a value as one JSON document.

@@ -70,7 +70,12 @@ pub async fn search(app: &App, args: SearchArgs) -> CliResult {
     for h in &hits {
         println!("{:<8} {:<8} {:<12} {}  thread {:<5} {}", h.id, h.kind, h.space, h.date.format("%Y-%m-%d %H:%M"), h.thread_id, h.subject);
         if !h.snippet.is_empty() {
-            println!("         {}", h.snippet_marked(open, close));
+            // Each part escaped on its own, so only our own bold sequences reach the terminal.
+            let parts = h.snippet_parts().into_iter().map(|(s, hit)| {
+                let s = docket::display::text(s);
+                if hit { format!("{open}{s}{close}") } else { s.into_owned() }
+            });
+            super::print_raw(&format!("         {}", parts.collect::<String>()))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -253,16 +253,44 @@ fn database_url(s: &str) -> Result<String, String> {
     if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://") {
         Ok(s.to_string())
     } else {
-        Err(format!("expected sqlite://PATH or postgres://…, got '{s}'"))
+        Err(format!("expected sqlite://PATH or postgres://…, got '{}'", crate::store::redact(s)))
     }
 }
 
 fn smtp_url(s: &str) -> Result<String, String> {
-    if s.starts_with("smtp://") || s.starts_with("smtps://") {
-        Ok(s.to_string())
-    } else {
-        Err("expected smtp://host:port or smtps://host:465 (leave empty for the outbox)".into())
+    if !(s.starts_with("smtp://") || s.starts_with("smtps://")) {
+        return Err("expected smtp://host:port or smtps://host:465 (leave empty for the outbox)".into());
     }
+    if sends_credentials_in_clear(s) {
+        return Err(format!(
+            "{} would send its password without TLS (plain smtp:// falls back to clear text); use smtps://host:465 or add ?tls=required",
+            crate::store::redact(s)
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// A relay URL with user info that does not insist on TLS (`smtps://` or `?tls=required`), to a
+/// host other than this machine: lettre would send `AUTH PLAIN` in clear text to a relay that
+/// offers no STARTTLS, or to anyone in the middle who strips it.
+fn sends_credentials_in_clear(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("smtp://") else { return false };
+    let (authority, query) = match rest.split_once('?') {
+        Some((a, q)) => (a.trim_end_matches('/'), q),
+        None => (rest.trim_end_matches('/'), ""),
+    };
+    let Some((_, host_port)) = authority.rsplit_once('@') else { return false };
+    let tls_required = query.split('&').any(|p| p.eq_ignore_ascii_case("tls=required"));
+    !tls_required && !is_loopback_host(host_port)
+}
+
+/// `localhost`, 127.0.0.0/8 or ::1, with or without a port.
+fn is_loopback_host(host_port: &str) -> bool {
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn authserv_id(s: &str) -> Result<String, String> {
@@ -383,6 +411,38 @@ mod tests {
         for key in ["outbound.from", "outbound.smtp_url", "outbound.max_per_minute"] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }
+    }
+
+    #[test]
+    fn a_malformed_database_url_does_not_echo_its_password() {
+        for url in ["mysql://docket:s3cret@db.example.org/docket", "postgres//docket:s3cret@db/docket", "pg://db/x?password=s3cret"] {
+            let err = Config::load_with_env(None, env(&[("DOCKET__DATABASE__URL", url)])).unwrap_err().to_string();
+            assert!(err.contains("database.url"), "{err}");
+            assert!(!err.contains("s3cret"), "password echoed: {err}");
+        }
+    }
+
+    #[test]
+    fn relay_credentials_need_tls_unless_the_relay_is_this_machine() {
+        let check = |url: &str, ok: bool| {
+            let got = Config::load_with_env(None, env(&[("DOCKET__OUTBOUND__SMTP_URL", url)]));
+            assert_eq!(got.is_ok(), ok, "{url}: {got:?}");
+            if let Err(e) = got {
+                let e = e.to_string();
+                assert!(e.contains("outbound.smtp_url") && e.contains("without TLS") && !e.contains("s3cret"), "{e}");
+            }
+        };
+        check("smtp://user:s3cret@relay.example.org:587", false);
+        check("smtp://user:s3cret@relay.example.org:587?tls=opportunistic", false);
+        check("smtp://user:s3cret@relay.example.org", false);
+        check("smtp://user:s3cret@relay.example.org:587?tls=required", true);
+        check("smtps://user:s3cret@relay.example.org:465", true);
+        check("smtp://relay.example.org:25", true);
+        check("smtp://user:s3cret@127.0.0.1:2525", true);
+        check("smtp://user:s3cret@127.8.9.10:25", true);
+        check("smtp://user:s3cret@localhost:25", true);
+        check("smtp://user:s3cret@[::1]:25", true);
+        check("smtp://user:s3cret@[2001:db8::1]:25", false);
     }
 
     #[test]

@@ -115,13 +115,18 @@ impl IngestError {
         matches!(self, IngestError::Store(e) if e.is_temporary()) || matches!(self, IngestError::AuthUnavailable(_))
     }
 
-    /// sysexits(3) code for the MTA pipe: 65 bad data, 67 unknown recipient, 75 try again later.
+    /// sysexits(3) code for the MTA pipe: 65 bad data, 67 unknown recipient, 70 internal error,
+    /// 75 try again later. Only a store that cannot take the message *now* is 75: an MTA retries
+    /// a 75 for days, and a permanent error would come back every time.
     pub fn exit_code(&self) -> u8 {
         match self {
             IngestError::Empty | IngestError::TooLarge { .. } => 65,
             IngestError::NoSpace { .. } | IngestError::UnknownSpace(_) => 67,
-            // A store that cannot take the message now; the MTA keeps it and retries.
-            IngestError::Store(_) | IngestError::AuthUnavailable(_) => 75,
+            IngestError::Store(StoreError::Unavailable(_)) | IngestError::AuthUnavailable(_) => 75,
+            // This message does not fit what is stored (a conflict, a missing row).
+            IngestError::Store(StoreError::NotFound(_) | StoreError::Conflict(_)) => 65,
+            // A query or migration that fails whatever the timing: docket or its database is broken.
+            IngestError::Store(StoreError::Query(_) | StoreError::Migrate(_)) => 70,
         }
     }
 }

@@ -232,6 +232,12 @@ mod tests {
         let m = AcceptFrom::Members;
         let cases = [
             (format!("{FROM}Auto-Submitted: auto-replied\r\n"), Some("a@x.org"), "auto-submitted"),
+            // Issue 11: a later `no` does not cancel an earlier sign; pre-RFC 3834 and Outlook markers count.
+            (format!("{FROM}Auto-Submitted: auto-replied\r\nAuto-Submitted: no\r\n"), Some("a@x.org"), "auto-submitted"),
+            (format!("{FROM}Auto-Submitted: no\r\nAuto-Submitted: auto-generated\r\n"), Some("a@x.org"), "auto-submitted"),
+            (format!("{FROM}X-Autoreply: yes\r\n"), Some("a@x.org"), "auto-submitted"),
+            (format!("{FROM}X-Autorespond: away\r\n"), Some("a@x.org"), "auto-submitted"),
+            (format!("{FROM}X-Auto-Response-Suppress: All\r\n"), Some("a@x.org"), "auto-submitted"),
             (format!("{FROM}Precedence: bulk\r\n"), Some("a@x.org"), "precedence"),
             (format!("{FROM}Precedence: list\r\n"), Some("a@x.org"), "precedence"),
             (FROM.to_string(), Some(""), "null-sender"),

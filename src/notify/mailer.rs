@@ -203,12 +203,13 @@ pub struct Draft {
 pub fn compose(d: &Draft) -> Result<Vec<u8>, MailerError> {
     let mailbox = |name: Option<&str>, addr: &str| -> Result<Mailbox, MailerError> {
         let address = addr.parse::<Address>().map_err(|_| MailerError::Compose(format!("'{addr}' is not an address")))?;
-        Ok(Mailbox::new(name.filter(|n| !n.is_empty()).map(str::to_string), address))
+        Ok(Mailbox::new(name.filter(|n| !n.is_empty()).map(|n| crate::display::line(n).into_owned()), address))
     };
     let mut b = Message::builder()
         .from(mailbox(Some(&d.from_name), &d.from)?)
         .to(mailbox(d.to_name.as_deref(), &d.to)?)
-        .subject(d.subject.clone())
+        // A subject comes from a stranger's mail: no control character reaches a reader's client.
+        .subject(crate::display::line(&d.subject).into_owned())
         .message_id(Some(format!("<{}>", d.message_id)))
         .date(std::time::SystemTime::from(d.date));
     if let Some(r) = &d.reply_to {
@@ -274,6 +275,30 @@ mod tests {
         assert_eq!(parsed.subject, "Reminder: T-1 Übersetzung prüfen");
         assert_eq!(parsed.from.and_then(|f| f.name).as_deref(), Some("Jürgen via eng"));
         assert_eq!(parsed.text.as_deref().map(str::trim_end), Some("Grüße <b>"));
+    }
+
+    #[test]
+    fn control_characters_never_reach_subject_or_title() {
+        let model = crate::notify::render::Model { title: "Loop: \u{1b}]0;pwned\u{7}".into(), ..Default::default() };
+        let e = crate::notify::render::Envelope {
+            from_name: "eng\u{1b}[2J".into(),
+            from: "eng@docket.test".into(),
+            to: "zoe@example.org".into(),
+            to_name: None,
+            reply_to: None,
+            subject: "Re: \u{1b}]0;pwned\u{7}\u{9b}2J".into(),
+            in_reply_to: None,
+            references: Vec::new(),
+            headers: Vec::new(),
+        };
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let raw = crate::notify::render::mail(crate::notify::Kind::Loop, e, &model, "docket.test", now).unwrap();
+        let parsed = crate::parse::mime::parse(&raw);
+        assert_eq!(parsed.subject, "Re: ␛]0;pwned␇\\u{9b}2J");
+        assert_eq!(parsed.from.and_then(|f| f.name).as_deref(), Some("eng␛[2J"));
+        let html = parsed.html.unwrap_or_default();
+        assert!(html.contains("<title>Loop: ␛]0;pwned␇</title>"), "{html}");
+        assert!(!parsed.text.unwrap_or_default().contains('\u{1b}'));
     }
 
     #[tokio::test]

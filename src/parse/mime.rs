@@ -143,7 +143,12 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         let value = value.trim();
         match name.to_ascii_lowercase().as_str() {
             "delivered-to" | "x-original-to" => out.delivered_to.push(value.to_ascii_lowercase()),
-            "auto-submitted" => out.auto_submitted = Some(value.to_ascii_lowercase()),
+            "auto-submitted" => automatic(&mut out.auto_submitted, value.to_ascii_lowercase()),
+            // Responders that predate RFC 3834, and Outlook's out-of-office marker.
+            "x-autoreply" | "x-autorespond" => automatic(&mut out.auto_submitted, "auto-replied".into()),
+            "x-auto-response-suppress" if value.split(',').any(|v| v.trim().eq_ignore_ascii_case("all")) => {
+                automatic(&mut out.auto_submitted, "auto-replied".into())
+            }
             "precedence" => out.precedence = Some(value.to_ascii_lowercase()),
             "x-loop" => out.x_loop.push(value.to_ascii_lowercase()),
             "authentication-results" => out.auth_results.push(value.to_string()),
@@ -195,6 +200,13 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
     out
 }
 
+/// Notes one sign of an automaton: of several, any other than `no` wins (RFC 3834 §5).
+fn automatic(seen: &mut Option<String>, value: String) {
+    if seen.as_deref().is_none_or(|v| v.trim().starts_with("no")) {
+        *seen = Some(value);
+    }
+}
+
 /// (real text/plain body, text/html body) of a raw message: what the reply trimmer reads.
 pub fn bodies(raw: &[u8]) -> (Option<String>, Option<String>) {
     let m = parse(raw);
@@ -208,10 +220,12 @@ pub fn trim_eml(raw: &[u8]) -> super::reply::Visible {
 }
 
 /// Whether `raw` starts with a header field (`Name: value`, RFC 5322 §2.2; an mbox `From ` line
-/// before it is allowed) and has no NUL bytes in its first 4 KiB.
+/// before it is allowed) and has no NUL bytes in its headers' first 4 KiB. A NUL in the body is
+/// the body's problem: the headers are still read.
 pub fn looks_like_message(raw: &[u8]) -> bool {
     let head = &raw[..raw.len().min(4096)];
-    if head.contains(&0) {
+    let headers_end = [&b"\r\n\r\n"[..], b"\n\n"].iter().filter_map(|sep| head.windows(sep.len()).position(|w| w == *sep)).min();
+    if head[..headers_end.unwrap_or(head.len())].contains(&0) {
         return false;
     }
     let mut lines = head.split(|b| *b == b'\n');
@@ -295,6 +309,36 @@ Date: Tue, 24 Nov 2026 10:00:00 +0100\r\n\r\nHello\r\n";
         assert!(m.text.is_some());
         let m = parse(b"");
         assert!(m.flags.contains(&Flag::Unparseable));
+    }
+
+    #[test]
+    fn every_sign_of_an_automaton_is_read() {
+        let check = |headers: &str, want: Option<&str>| {
+            let raw = format!("From: a@x\r\n{headers}Subject: s\r\n\r\nbody\r\n");
+            assert_eq!(parse(raw.as_bytes()).auto_submitted.as_deref(), want, "{headers:?}");
+        };
+        check("", None);
+        check("Auto-Submitted: no\r\n", Some("no"));
+        check("Auto-Submitted: no\r\nAuto-Submitted: auto-replied\r\n", Some("auto-replied"));
+        check("Auto-Submitted: auto-generated\r\nAuto-Submitted: no\r\n", Some("auto-generated"));
+        check("X-Autoreply: yes\r\n", Some("auto-replied"));
+        check("X-Autorespond: I am away\r\n", Some("auto-replied"));
+        check("X-Auto-Response-Suppress: All\r\n", Some("auto-replied"));
+        check("X-Auto-Response-Suppress: DR, OOF\r\n", None);
+    }
+
+    /// Issue 11: a NUL in the body made the whole message unparseable ("no From: address").
+    #[test]
+    fn a_nul_byte_in_the_body_leaves_the_headers_readable() {
+        for raw in [
+            &b"From: Alice <alice@x.org>\r\nSubject: s\r\nMessage-ID: <n@x>\r\n\r\nhello\x00world\r\n"[..],
+            b"From: alice@x.org\nSubject: s\n\n\x00",
+        ] {
+            let m = parse(raw);
+            assert!(!m.flags.contains(&Flag::Unparseable), "{:?}", m.flags);
+            assert_eq!(m.from.map(|f| f.email).as_deref(), Some("alice@x.org"));
+        }
+        assert!(!looks_like_message(b"From: a@x\x00\r\n\r\nbody"), "a NUL in the headers is still not mail");
     }
 
     #[test]

@@ -139,14 +139,50 @@ impl Store {
     }
 }
 
-/// A URL without its password, for messages.
+/// A URL without its password, for messages: the user info's password (`postgres://u:***@h`),
+/// everything before an `@` when the URL is too malformed to tell (`***@h`), and a `password=`
+/// query parameter.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}://{}:***@{}", &url[..scheme], user, &url[at + 1..])
+            let user = base[scheme + 3..at].split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &base[..scheme], user, &base[at + 1..])
         }
-        _ => url.to_string(),
+        (_, Some(at)) => format!("***@{}", &base[at + 1..]),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out = format!("{out}?{}", params.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_passwords_of_well_and_badly_formed_urls() {
+        let check = |url: &str, want: &str| assert_eq!(redact(url), want, "{url}");
+        check("sqlite://./docket-data/docket.db?mode=rwc", "sqlite://./docket-data/docket.db?mode=rwc");
+        check("postgres://docket:s3cret@db.example.org/docket", "postgres://docket:***@db.example.org/docket");
+        check("postgres://docket:p@ss@db/docket", "postgres://docket:***@db/docket");
+        check("postgres//docket:s3cret@db/docket", "***@db/docket");
+        check("docket:s3cret@db", "***@db");
+        check(
+            "postgres://db/docket?user=docket&password=s3cret&sslmode=require",
+            "postgres://db/docket?user=docket&password=***&sslmode=require",
+        );
     }
 }
