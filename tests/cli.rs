@@ -462,6 +462,8 @@ fn issue12_docs_cli_md_covers_every_command_and_flag() {
             assert!(section.contains(flag), "docs/cli.md, `docket {command}`: {flag} is not documented");
         }
     }
+}
+
 /// Issue 11: a subject or body can carry terminal sequences (clear the screen, set the title); no
 /// listing prints them raw.
 #[test]
