@@ -36,7 +36,11 @@ fn setup(data: &Path) {
 
 /// Starts `docket serve` and returns it with its SMTP address.
 fn serve(cmd: &mut Command) -> (Child, String) {
-    let mut child = cmd.arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    serve_with(cmd, Stdio::inherit())
+}
+
+fn serve_with(cmd: &mut Command, stderr: Stdio) -> (Child, String) {
+    let mut child = cmd.arg("serve").stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line.trim().strip_prefix("smtp listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
@@ -82,6 +86,49 @@ async fn count(data: &Path, sql: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
     pool.close().await;
     n
+}
+
+/// Issue 12: with `[log] format = "json"` serve writes one JSON line per message (message id,
+/// space, sender, code), per threading, per send (kind, recipient, relay) and per tick; never the secret.
+#[tokio::test]
+async fn serve_logs_json_lines_and_never_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data);
+    let out = docket(&data).args(["member", "add", "bob@example.org", "--space", "eng"]).output().unwrap();
+    assert!(out.status.success());
+    let config = dir.path().join("docket.toml");
+    std::fs::write(&config, "[log]\nformat = \"json\"\nlevel = \"info\"\n").unwrap();
+    let secret = "logtest-secret-0123456789abcdef0123456789abcdef";
+    let mut cmd = docket(&data);
+    cmd.env_remove("RUST_LOG").env("DOCKET__SECURITY__SECRET", secret).arg("--config").arg(&config);
+    let (child, addr) = serve_with(&mut cmd, Stdio::piped());
+    let reply = send(&addr, &Mail::new("logged@example.org", "hello").raw()).await.unwrap();
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    for _ in 0..400 {
+        if count(&data, "SELECT COUNT(*) FROM outbound WHERE state = 'sent'").await >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(secret), "the secret is logged: {stderr}");
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect();
+    let find = |message: &str| lines.iter().find(|v| v["message"] == message).unwrap_or_else(|| panic!("no {message:?} line in {stderr}"));
+    let accepted = find("accepted");
+    assert_eq!(
+        (&accepted["msg.id"], &accepted["space"], &accepted["sender"], &accepted["code"]),
+        (&serde_json::json!("logged@example.org"), &serde_json::json!("eng"), &serde_json::json!("alice@example.org"), &serde_json::json!(250)),
+        "{accepted}"
+    );
+    assert!(find("stored")["thread.id"].is_i64());
+    let sent = find("sent");
+    assert_eq!((&sent["kind"], &sent["recipient"]), (&serde_json::json!("fanout"), &serde_json::json!("bob@example.org")), "{sent}");
+    assert!(sent["relay"].as_str().is_some_and(|r| r.starts_with("outbox")), "{sent}");
+    assert!(find("tick")["sent"].is_u64());
 }
 
 #[tokio::test]
