@@ -200,7 +200,15 @@ async fn scheduler(app: App, mut stopped: watch::Receiver<bool>) {
                 Ok(report) => {
                     let d = &report.outbound.delivery;
                     let queued: usize = report.outbound.queued.iter().map(|(_, n)| n).sum();
-                    tracing::info!(queued, sent = d.sent, retrying = d.retrying, failed = d.failed, adopted = report.adopted.len(), blocked = report.blocked.len(), "tick");
+                    tracing::info!(
+                        queued,
+                        sent = d.sent,
+                        retrying = d.retrying,
+                        failed = d.failed,
+                        adopted = report.adopted.len(),
+                        blocked = report.blocked.len(),
+                        "tick"
+                    );
                     if full {
                         last_full = Some(now);
                     }

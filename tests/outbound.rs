@@ -402,7 +402,12 @@ async fn a_loop_alert_quotes_the_open_ask_in_arrival_order() {
         let body = docket::parse::mime::parse(loops[0][0].raw.as_bytes()).text.unwrap();
         assert!(body.contains("#ask @alice benchmark memcached by friday") && !body.contains("Is Redis fast enough"), "{body}");
         assert_eq!(loops[0][0].header("References").map(|r| r.starts_with("<l0@example.org>")), Some(true));
-        assert!(loops[1].is_empty(), "[{}] no second alert right after the decision: {:?}", t.backend, loops[1].iter().map(Sent::subject).collect::<Vec<_>>());
+        assert!(
+            loops[1].is_empty(),
+            "[{}] no second alert right after the decision: {:?}",
+            t.backend,
+            loops[1].iter().map(Sent::subject).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -415,7 +420,8 @@ async fn change_receipts_name_the_task_and_reminders_thread() {
         let sent = t.record();
         team(&t).await;
         t.ingest(&Mail::new("r0@example.org", "Docs").body("We need docs.\n").raw(), "eng").await;
-        let task = Mail::new("r1@example.org", "Re: Docs").reply_to("r0@example.org").body("#action Write docs @bob due 2026-11-25 17:00\n");
+        let task =
+            Mail::new("r1@example.org", "Re: Docs").reply_to("r0@example.org").body("#action Write docs @bob due 2026-11-25 17:00\n");
         t.ingest(&task.raw(), "eng").await;
         let change = Mail::new("r2@example.org", "Re: Docs").refs(&["r0@example.org", "r1@example.org"]);
         t.ingest(&change.body("#due T-1 2026-11-27 17:00\n\n#assign T-1 @dave\n").raw(), "eng").await;
@@ -659,7 +665,10 @@ async fn a_blocked_proposal_says_by_whom() {
             got.iter().map(Sent::subject).collect::<Vec<_>>()
         );
         let body = docket::parse::mime::parse(got[0].raw.as_bytes()).text.unwrap();
-        assert!(body.contains("P-1 was blocked by bob@example.org") && body.contains("“No, please.”"), "the outcome quotes the objection: {body}");
+        assert!(
+            body.contains("P-1 was blocked by bob@example.org") && body.contains("“No, please.”"),
+            "the outcome quotes the objection: {body}"
+        );
     }
 }
 

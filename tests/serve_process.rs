@@ -121,7 +121,12 @@ async fn serve_logs_json_lines_and_never_the_secret() {
     let accepted = find("accepted");
     assert_eq!(
         (&accepted["msg.id"], &accepted["space"], &accepted["sender"], &accepted["code"]),
-        (&serde_json::json!("logged@example.org"), &serde_json::json!("eng"), &serde_json::json!("alice@example.org"), &serde_json::json!(250)),
+        (
+            &serde_json::json!("logged@example.org"),
+            &serde_json::json!("eng"),
+            &serde_json::json!("alice@example.org"),
+            &serde_json::json!(250)
+        ),
         "{accepted}"
     );
     assert!(find("stored")["thread.id"].is_i64());

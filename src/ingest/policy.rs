@@ -53,7 +53,9 @@ pub enum Reason {
     NotMember(String),
     /// A reply token issued to a member, used by an address that is not a member of the space
     /// (whose address it was issued to is never said: that would leak it to a stranger).
-    TokenMismatch { from: String },
+    TokenMismatch {
+        from: String,
+    },
     /// `security.require_dkim` and no passing DKIM signature of the From domain.
     Unauthenticated(String),
     /// `security.require_dkim` and the DKIM keys cannot be looked up now.

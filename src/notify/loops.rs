@@ -94,7 +94,9 @@ fn asks(line: &str) -> bool {
         return false;
     }
     let word = line.trim_start_matches(['-', '*', '•', ' ']).split([' ', ':']).next().unwrap_or("").to_ascii_lowercase();
-    line.ends_with('?') || matches!(word.as_str(), "#ask" | "#propose" | "#proposal") || (line.contains(':') && matches!(word.as_str(), "ask" | "proposal"))
+    line.ends_with('?')
+        || matches!(word.as_str(), "#ask" | "#propose" | "#proposal")
+        || (line.contains(':') && matches!(word.as_str(), "ask" | "proposal"))
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -152,8 +154,7 @@ mod tests {
     #[test]
     fn the_open_question_is_the_last_ask() {
         let check = |texts: &[&str], want: &str| {
-            let talk: Vec<ThreadMessage> =
-                texts.iter().enumerate().map(|(i, t)| msg(1, ["a", "b"][i % 2], i as i64 + 1, t)).collect();
+            let talk: Vec<ThreadMessage> = texts.iter().enumerate().map(|(i, t)| msg(1, ["a", "b"][i % 2], i as i64 + 1, t)).collect();
             assert_eq!(due(&talk, &[], 2)[0].question, want, "{texts:?}");
         };
         check(&["Redis?", "No", "#ask @a benchmark memcached by friday", "Hm.", "ok"], "#ask @a benchmark memcached by friday");

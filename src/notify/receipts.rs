@@ -82,11 +82,9 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
         let change = format!("{field}{} → {}", shown(c.old.as_deref()), shown(c.new.as_deref()));
         match lines.iter_mut().find(|l| l.label == c.label && l.detail.starts_with("changed: ")) {
             Some(line) => line.detail = format!("{}; {change}", line.detail),
-            None => lines.push(Line {
-                label: c.label.clone(),
-                text: c.title.clone().unwrap_or_default(),
-                detail: format!("changed: {change}"),
-            }),
+            None => {
+                lines.push(Line { label: c.label.clone(), text: c.title.clone().unwrap_or_default(), detail: format!("changed: {change}") })
+            }
         }
     }
     Receipt { lines, warnings: items.warnings.clone() }
@@ -125,7 +123,10 @@ mod tests {
         assert_eq!(r.labels(), ["D-1", "T-4", "T-2", "T-3"]);
         assert_eq!(r.lines[1].detail, "task, owner bob@x.org, due Fri 27 Nov 17:00 CET");
         // Issue 12: the title and what changed, old → new.
-        assert_eq!((r.lines[2].text.as_str(), r.lines[2].detail.as_str()), ("Title of T-2", "changed: open → done; due Fri 27 Nov 17:00 CET → Sat 28 Nov 17:00 CET"));
+        assert_eq!(
+            (r.lines[2].text.as_str(), r.lines[2].detail.as_str()),
+            ("Title of T-2", "changed: open → done; due Fri 27 Nov 17:00 CET → Sat 28 Nov 17:00 CET")
+        );
         assert_eq!(r.lines[3].detail, "changed: owner none → bob@x.org");
         assert_eq!(r.warnings.len(), 1);
         let warn_only = MessageItems { warnings: vec!["w".into()], ..Default::default() };
