@@ -6,14 +6,25 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// `[log]` (SPEC §6): text or JSON lines on stderr. `DOCKET_LOG` or `RUST_LOG` (an EnvFilter)
+/// override the level; one-shot commands other than `serve` write warnings only unless asked.
+fn init_logging(args: &cli::Cli) {
+    use tracing_subscriber::EnvFilter;
+    let (log, serving) = args.log_settings();
+    let default = if serving { log.level.clone() } else { "warn".to_string() };
+    let filter = EnvFilter::try_from_env("DOCKET_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new(format!("docket={default},warn")));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log.format {
+        docket::config::LogFormat::Json => builder.json().flatten_event(true).init(),
+        docket::config::LogFormat::Text => builder.init(),
+    }
+}
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DOCKET_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(&args);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

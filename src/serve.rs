@@ -196,8 +196,22 @@ async fn scheduler(app: App, mut stopped: watch::Receiver<bool>) {
         let run = full || app.store.outbound_work(now.timestamp()).await.unwrap_or(false);
         if run {
             match crate::tick::tick(&app, now).await {
-                Ok(_) if full => last_full = Some(now),
-                Ok(_) => {}
+                Ok(report) => {
+                    let d = &report.outbound.delivery;
+                    let queued: usize = report.outbound.queued.iter().map(|(_, n)| n).sum();
+                    tracing::info!(
+                        queued,
+                        sent = d.sent,
+                        retrying = d.retrying,
+                        failed = d.failed,
+                        adopted = report.adopted.len(),
+                        blocked = report.blocked.len(),
+                        "tick"
+                    );
+                    if full {
+                        last_full = Some(now);
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "scheduler run failed; trying again at the next tick"),
             }
         }

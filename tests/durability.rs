@@ -149,5 +149,9 @@ async fn a_full_disk_acknowledges_only_what_it_stored_and_recovers_when_space_re
     for id in &acked {
         assert!(stored_once(&data, id).await, "{id} was acknowledged but is gone after a restart");
     }
-    assert_eq!(count(&sqlite_url(&data), "SELECT COUNT(*) FROM inbound WHERE state <> 'stored'").await, 0, "a restart finishes every delivery");
+    assert_eq!(
+        count(&sqlite_url(&data), "SELECT COUNT(*) FROM inbound WHERE state <> 'stored'").await,
+        0,
+        "a restart finishes every delivery"
+    );
 }

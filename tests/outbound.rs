@@ -331,6 +331,116 @@ async fn the_commands_address_answers_people_and_ignores_automata() {
     }
 }
 
+/// Issue 12: a digest asked for by mail counts like a scheduled one — the next morning's digest
+/// tells only what is newer; a preview moves nothing.
+#[tokio::test]
+async fn an_on_demand_digest_moves_the_digest_mark() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        let sent = t.record();
+        team(&t).await;
+        t.ingest(&Mail::new("d1@example.org", "Cache").body("#decision Use Redis\n").raw(), "eng").await;
+        t.clock.advance(chrono::Duration::minutes(5));
+        command(&t, "cd1@example.org", "carol@example.org", "digest", "", "").await;
+        t.tick().await;
+        let now: Vec<Sent> = sent.take().into_iter().filter(|s| s.kind() == "digest").collect();
+        assert_eq!(now.len(), 1, "[{}]", t.backend);
+        assert!(docket::parse::mime::parse(now[0].raw.as_bytes()).text.unwrap().contains("Use Redis"));
+        t.clock.advance(chrono::Duration::hours(1));
+        t.ingest(&Mail::new("d2@example.org", "Queue").body("#decision Use SQS\n").raw(), "eng").await;
+        let morning = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap();
+        docket::notify::jobs::preview(&t.app, "carol@example.org", morning).await.unwrap();
+        t.clock.set(morning);
+        t.tick().await;
+        let next: Vec<String> = sent
+            .take()
+            .into_iter()
+            .filter(|s| s.kind() == "digest" && s.to == "carol@example.org")
+            .map(|s| docket::parse::mime::parse(s.raw.as_bytes()).text.unwrap())
+            .collect();
+        assert_eq!(next.len(), 1, "[{}] {next:?}", t.backend);
+        assert!(next[0].contains("Use SQS") && !next[0].contains("Use Redis"), "[{}] repeated: {}", t.backend, next[0]);
+    }
+}
+
+/// Issue 12: a loop alert quotes the last ask since the last decision and counts rounds in
+/// arrival order; bob's and dave's clocks run 12 hours ahead, which neither reorders the thread
+/// nor makes a second alert right after the decision.
+#[tokio::test]
+async fn a_loop_alert_quotes_the_open_ask_in_arrival_order() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        let sent = t.record();
+        team(&t).await;
+        let talk = [
+            ("alice", "Which cache should we use?"),
+            ("bob", "Is Redis fast enough?"),
+            ("dave", "Maybe."),
+            ("alice", "Hard to say."),
+            ("bob", "#ask @alice benchmark memcached by friday"),
+            ("dave", "Not sure."),
+            ("alice", "#decision Redis it is"),
+        ];
+        let mut loops = Vec::new();
+        for (i, (who, text)) in talk.iter().enumerate() {
+            let ahead = if *who == "alice" { chrono::Duration::zero() } else { chrono::Duration::hours(12) };
+            let mut mail = Mail::new(&format!("l{i}@example.org"), if i == 0 { "Cache" } else { "Re: Cache" })
+                .from(&format!("{who}@example.org"))
+                .date(&(docket::clock::Clock::now(&*t.clock) + ahead).to_rfc2822())
+                .body(&format!("{text}\n"));
+            if i > 0 {
+                mail = mail.reply_to(&format!("l{}@example.org", i - 1));
+            }
+            t.ingest(&mail.raw(), "eng").await;
+            t.clock.advance(chrono::Duration::minutes(1));
+            if i == 5 || i == 6 {
+                t.tick().await;
+                loops.push(sent.take().into_iter().filter(|s| s.kind() == "loop").collect::<Vec<Sent>>());
+            }
+        }
+        assert_eq!(loops[0].len(), 3, "[{}] one alert per participant", t.backend);
+        let body = docket::parse::mime::parse(loops[0][0].raw.as_bytes()).text.unwrap();
+        assert!(body.contains("#ask @alice benchmark memcached by friday") && !body.contains("Is Redis fast enough"), "{body}");
+        assert_eq!(loops[0][0].header("References").map(|r| r.starts_with("<l0@example.org>")), Some(true));
+        assert!(
+            loops[1].is_empty(),
+            "[{}] no second alert right after the decision: {:?}",
+            t.backend,
+            loops[1].iter().map(Sent::subject).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Issue 12: a receipt for a change names the task and says what changed, old → new; the
+/// reminder that follows is threaded with the task's message and the thread's root.
+#[tokio::test]
+async fn change_receipts_name_the_task_and_reminders_thread() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        let sent = t.record();
+        team(&t).await;
+        t.ingest(&Mail::new("r0@example.org", "Docs").body("We need docs.\n").raw(), "eng").await;
+        let task =
+            Mail::new("r1@example.org", "Re: Docs").reply_to("r0@example.org").body("#action Write docs @bob due 2026-11-25 17:00\n");
+        t.ingest(&task.raw(), "eng").await;
+        let change = Mail::new("r2@example.org", "Re: Docs").refs(&["r0@example.org", "r1@example.org"]);
+        t.ingest(&change.body("#due T-1 2026-11-27 17:00\n\n#assign T-1 @dave\n").raw(), "eng").await;
+        t.tick().await;
+        let receipts: Vec<Sent> = sent.take().into_iter().filter(|s| s.kind() == "receipt" && s.raw.contains("<r2@example.org>")).collect();
+        assert_eq!(receipts.len(), 1, "[{}]", t.backend);
+        let body = docket::parse::mime::parse(receipts[0].raw.as_bytes()).text.unwrap();
+        assert!(body.contains("T-1 Write docs"), "[{}] the title: {body}", t.backend);
+        assert!(body.contains("due Wed 25 Nov 17:00 CET → Fri 27 Nov 17:00 CET"), "[{}] old → new due: {body}", t.backend);
+        assert!(body.contains("owner bob") && body.contains("→ dave"), "[{}] old → new owner: {body}", t.backend);
+        t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 16, 30, 0).unwrap());
+        t.tick().await;
+        let reminders: Vec<Sent> = sent.take().into_iter().filter(|s| s.kind() == "reminder").collect();
+        assert_eq!(reminders.len(), 1, "[{}]", t.backend);
+        assert_eq!(reminders[0].header("In-Reply-To").as_deref(), Some("<r1@example.org>"));
+        assert_eq!(reminders[0].header("References").as_deref(), Some("<r0@example.org> <r1@example.org>"));
+    }
+}
+
 #[tokio::test]
 async fn a_refused_sender_gets_one_notice() {
     for mut t in backends().await {
@@ -531,6 +641,18 @@ async fn a_blocked_proposal_says_by_whom() {
         t.ingest(&Mail::new("p2@x", "Re: Tabs").reply_to("p1@x").from("bob@example.org").body("#object No, please.\n").raw(), "eng").await;
         t.tick().await;
         sent.take();
+        // Issue 12: the closing notice tells the record — blocked, by whom, why.
+        t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap());
+        t.tick().await;
+        let closing: Vec<Sent> = sent.take().into_iter().filter(|s| s.kind() == "proposal").collect();
+        assert_eq!(closing.len(), 5, "[{}] one closing notice per member", t.backend);
+        let body = docket::parse::mime::parse(closing[0].raw.as_bytes()).text.unwrap();
+        assert_eq!(closing[0].subject(), "Proposal P-1 is blocked: Tabs over spaces");
+        assert!(body.contains("P-1 is blocked: bob@example.org objected") && body.contains("“No, please.”"), "{body}");
+        assert!(!body.contains("unless someone objects"), "{body}");
+        // Threaded with the proposal's message (issue 12).
+        assert_eq!(closing[0].header("In-Reply-To").as_deref(), Some("<p1@x>"));
+        assert_eq!(closing[0].header("References").as_deref(), Some("<p1@x>"));
         t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 11, 0, 0).unwrap());
         t.tick().await;
         let report = t.tick().await;
@@ -543,7 +665,10 @@ async fn a_blocked_proposal_says_by_whom() {
             got.iter().map(Sent::subject).collect::<Vec<_>>()
         );
         let body = docket::parse::mime::parse(got[0].raw.as_bytes()).text.unwrap();
-        assert!(body.contains("P-1 was blocked by bob@example.org"), "{body}");
+        assert!(
+            body.contains("P-1 was blocked by bob@example.org") && body.contains("“No, please.”"),
+            "the outcome quotes the objection: {body}"
+        );
     }
 }
 

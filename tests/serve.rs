@@ -11,6 +11,7 @@ use docket::serve::{self, Running};
 use docket::space::MemberSettings;
 use lettre::address::Envelope;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use support::{Mail, TestApp, t0};
@@ -215,7 +216,8 @@ async fn every_refusal_has_a_precise_code() {
 
 #[tokio::test]
 async fn automata_are_quarantined_and_a_release_posts_them() {
-    for t in support::backends().await {
+    for mut t in support::backends().await {
+        let sent = t.record();
         let (app, running) = setup(&t, |_| {}).await;
         let mut c = session(&running.smtp).await;
         let bt = t.backend;
@@ -237,16 +239,22 @@ async fn automata_are_quarantined_and_a_release_posts_them() {
         for i in 0..2 {
             let leaked = Mail::new(&format!("leak{i}@example.org"), "Re: topic").from("Bob <bob@example.org>").raw();
             let r = c.send("bob@example.org", &[&format!("eng+{tok}@docket.test")], &leaked).await;
-            assert!(r.starts_with("250 2.6.0") && r.contains("issued to alice@example.org"), "[{bt}] {r}");
+            // Issue 12: what happened, without naming whose address it was.
+            assert!(r.starts_with("250 2.6.0") && r.contains("bob@example.org is not a member"), "[{bt}] {r}");
+            assert!(!r.contains("alice@example.org"), "[{bt}] the reply leaks the token's owner: {r}");
         }
         running.stop().await;
+        docket::tick::tick(&app, t0()).await.unwrap();
+        let notice: Vec<support::Sent> = sent.all().into_iter().filter(|s| s.kind() == "notice").collect();
+        assert_eq!(notice.len(), 1, "[{bt}]");
+        assert_eq!(notice[0].to, "bob@example.org");
+        assert!(notice[0].raw.contains("not a member") && !notice[0].raw.contains("alice@example.org"), "[{bt}] {}", notice[0].raw);
 
         let held = app.store.quarantined(None).await.unwrap();
         let reasons: Vec<&str> = held.iter().map(|q| q.reason.as_str()).collect();
         assert_eq!(reasons, ["token-mismatch", "token-mismatch", "null-sender", "auto-submitted"], "[{bt}]");
         let notices = app.store.pending_notices().await.unwrap();
-        assert_eq!(notices.len(), 1, "[{bt}] one notice per sender and reason: {notices:?}");
-        assert_eq!(notices[0].recipient, "bob@example.org");
+        assert!(notices.is_empty(), "[{bt}] the one notice went out: {notices:?}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 1, "[{bt}] nothing held was posted");
 
         let ooo_id = held[3].id;
@@ -262,6 +270,63 @@ async fn automata_are_quarantined_and_a_release_posts_them() {
         let stored = docket::ingest::process_logged(&app, &space, ooo_id, &docket::ingest::prepare(&raw), &rcpt, 0).await.unwrap();
         assert!(stored.is_some(), "[{bt}] released mail is processed normally");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 2);
+    }
+}
+
+/// Issue 12: Anna answers Kenji's post with Reply-All, so her mail goes to Kenji's reply address
+/// (first, alone, or beside the space address) and her own: every one of them is her post in the
+/// thread, and the copies everyone gets show the space address, never somebody's token.
+#[tokio::test]
+async fn reply_all_through_another_members_token_is_a_post() {
+    for mut t in support::backends().await {
+        let sent = t.record();
+        let (app, running) = setup(&t, |_| {}).await;
+        let bt = t.backend;
+        let space = app.store.require_space("eng").await.unwrap();
+        for who in ["anna", "kenji"] {
+            app.store.add_member(&space, &format!("{who}@example.org"), who, &MemberSettings::default(), 0).await.unwrap();
+        }
+        let mut c = session(&running.smtp).await;
+        let root = Mail::new("root@example.org", "Launch").raw();
+        assert!(c.send("alice@example.org", &["eng@docket.test"], &root).await.starts_with("250 2.0.0"));
+        processed(&app, 1).await;
+        let thread = app.store.threads(Some("eng"), None, 3).await.unwrap().remove(0);
+        let mut address = HashMap::new();
+        for who in ["anna", "kenji"] {
+            let m = app.store.member(space.id, &format!("{who}@example.org")).await.unwrap().unwrap();
+            let tok = token::sign(app.secret.bytes(), ReplySlot { thread_id: thread.id, member_id: m.id });
+            address.insert(who, format!("eng+{tok}@docket.test"));
+        }
+        // Kenji answers from his copy: his To: is his own reply address.
+        let kenji = String::from_utf8(Mail::new("k1@example.org", "Re: Launch").from("Kenji <kenji@example.org>").raw())
+            .unwrap()
+            .replace("To: team@docket.test", &format!("To: {}", address["kenji"]));
+        assert!(c.send("kenji@example.org", &[address["kenji"].as_str()], kenji.as_bytes()).await.starts_with("250 2.0.0"));
+        processed(&app, 2).await;
+        let envelopes: [Vec<&str>; 3] = [
+            vec![address["kenji"].as_str(), address["anna"].as_str()],
+            vec![address["kenji"].as_str()],
+            vec!["eng@docket.test", address["kenji"].as_str()],
+        ];
+        for (i, to) in envelopes.iter().enumerate() {
+            let m = Mail::new(&format!("a{i}@example.org"), "Re: Launch").from("Anna <anna@example.org>").body("Sounds good.\n").raw();
+            let r = c.send("anna@example.org", to, &m).await;
+            assert!(r.starts_with("250 2.0.0"), "[{bt}] {to:?}: {r}");
+        }
+        processed(&app, 5).await;
+        running.stop().await;
+        assert!(app.store.quarantined(None).await.unwrap().is_empty(), "[{bt}] nothing held");
+        let threads = app.store.threads(Some("eng"), None, 3).await.unwrap();
+        assert_eq!(threads.len(), 1, "[{bt}] every reply is in the thread: {threads:?}");
+        docket::tick::tick(&app, t0()).await.unwrap();
+        let copies: Vec<support::Sent> = sent.all().into_iter().filter(|s| s.kind() == "fanout").collect();
+        let of_kenji: Vec<&support::Sent> = copies.iter().filter(|s| s.raw.contains("<k1@example.org>")).collect();
+        assert_eq!(of_kenji.len(), 2, "[{bt}] alice and anna get kenji's post");
+        for copy in &copies {
+            let (to, cc) = (copy.header("To").unwrap_or_default(), copy.header("Cc").unwrap_or_default());
+            assert!(!to.contains('+') && !cc.contains('+'), "[{bt}] a token in To/Cc of the copy for {}: {to} / {cc}", copy.to);
+        }
+        assert_eq!(of_kenji[0].header("To").as_deref(), Some("eng@docket.test"));
     }
 }
 

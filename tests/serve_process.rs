@@ -1,15 +1,64 @@
 //! `docket serve` as systemd runs it: a separate process that says READY/STOPPING over
-//! NOTIFY_SOCKET, stops cleanly on SIGTERM and takes its socket from systemd. SIGKILL under load
-//! and the other faults are in tests/faults.rs.
+//! NOTIFY_SOCKET, stops cleanly on SIGTERM, takes its socket from systemd and logs one line per
+//! message, send and tick. SIGKILL under load and the other faults are in tests/faults.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
+use std::process::Stdio;
 use std::time::Duration;
 use support::Mail;
-use support::process::{count, docket, send, serve, setup, signal, sqlite_url};
+use support::process::{count, docket, send, serve, serve_with, setup, signal, sqlite_url};
+
+/// Issue 12: with `[log] format = "json"` serve writes one JSON line per message (message id,
+/// space, sender, code), per threading, per send (kind, recipient, relay) and per tick; never the secret.
+#[tokio::test]
+async fn serve_logs_json_lines_and_never_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data);
+    let out = docket(&data).args(["member", "add", "bob@example.org", "--space", "eng"]).output().unwrap();
+    assert!(out.status.success());
+    let config = dir.path().join("docket.toml");
+    std::fs::write(&config, "[log]\nformat = \"json\"\nlevel = \"info\"\n").unwrap();
+    let secret = "logtest-secret-0123456789abcdef0123456789abcdef";
+    let mut cmd = docket(&data);
+    cmd.env_remove("RUST_LOG").env("DOCKET__SECURITY__SECRET", secret).arg("--config").arg(&config);
+    let (child, addr) = serve_with(&mut cmd, Stdio::piped());
+    let reply = send(&addr, &Mail::new("logged@example.org", "hello").raw()).await.unwrap();
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    for _ in 0..400 {
+        if count(&sqlite_url(&data), "SELECT COUNT(*) FROM outbound WHERE state = 'sent'").await >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(secret), "the secret is logged: {stderr}");
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect();
+    let find = |message: &str| lines.iter().find(|v| v["message"] == message).unwrap_or_else(|| panic!("no {message:?} line in {stderr}"));
+    let accepted = find("accepted");
+    assert_eq!(
+        (&accepted["msg.id"], &accepted["space"], &accepted["sender"], &accepted["code"]),
+        (
+            &serde_json::json!("logged@example.org"),
+            &serde_json::json!("eng"),
+            &serde_json::json!("alice@example.org"),
+            &serde_json::json!(250)
+        ),
+        "{accepted}"
+    );
+    assert!(find("stored")["thread.id"].is_i64());
+    let sent = find("sent");
+    assert_eq!((&sent["kind"], &sent["recipient"]), (&serde_json::json!("fanout"), &serde_json::json!("bob@example.org")), "{sent}");
+    assert!(sent["relay"].as_str().is_some_and(|r| r.starts_with("outbox")), "{sent}");
+    assert!(find("tick")["sent"].is_u64());
+}
 
 #[tokio::test]
 async fn sigterm_stops_cleanly_and_tells_systemd() {

@@ -43,6 +43,17 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// `[log]` of the configuration this command will use (defaults when it does not load: the
+    /// command itself reports why), and whether the command is `serve`.
+    pub fn log_settings(&self) -> (docket::config::Log, bool) {
+        let log = Config::load(self.config.as_deref())
+            .map(|c| c.log)
+            .unwrap_or(docket::config::Log { format: docket::config::LogFormat::Text, level: "info".into() });
+        (log, matches!(self.command, Command::Serve(_)))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the SMTP (and LMTP) server and the scheduler until SIGTERM.

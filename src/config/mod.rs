@@ -33,6 +33,23 @@ pub struct Config {
     pub threads: Threads,
     pub notify: Notify,
     pub security: Security,
+    pub log: Log,
+}
+
+/// `[log]`: what `serve` (and every command) writes to stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    pub format: LogFormat,
+    /// The least severe level written: error, warn, info, debug or trace.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line (for journald/Loki/jq).
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +235,10 @@ impl Config {
                 trusted_authserv_id: r.opt("security.trusted_authserv_id", authserv_id),
                 per_sender_per_hour: r.get("security.per_sender_per_hour", 120, raw::positive),
             },
+            log: Log {
+                format: r.get("log.format", LogFormat::Text, raw::one_of(&[("text", LogFormat::Text), ("json", LogFormat::Json)])),
+                level: r.get("log.level", "info".to_string(), log_level),
+            },
         };
         if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
             r.error("smtp.tls_cert", "tls_cert and tls_key must be set together".into());
@@ -229,6 +250,14 @@ impl Config {
     /// The address of a space: `SLUG@DOMAIN`.
     pub fn space_address(&self, slug: &str) -> String {
         format!("{slug}@{}", self.server.domain)
+    }
+}
+
+fn log_level(s: &str) -> Result<String, String> {
+    let level = s.to_ascii_lowercase();
+    match level.as_str() {
+        "error" | "warn" | "info" | "debug" | "trace" => Ok(level),
+        _ => Err(format!("'{s}' is not a log level (error, warn, info, debug, trace)")),
     }
 }
 

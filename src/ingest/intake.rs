@@ -276,14 +276,35 @@ impl Intake {
                 }
             }
         }
-        verdicts
+        let replies: Vec<Reply> = verdicts
             .iter()
             .map(|v| match v {
                 Some(Verdict::Reject(r)) => r.reply(),
                 Some(Verdict::Quarantine(r)) => Reply::new(250, (2, 6, 0), format!("held for review: {}", r.describe())),
                 _ => Reply::new(250, (2, 0, 0), "stored"),
             })
-            .collect()
+            .collect();
+        log_outcomes(mail_from, &prepared, rcpts, &verdicts, &replies);
+        replies
+    }
+}
+
+/// One line per recipient, as an MTA log has it: message id, space, sender, code (SPEC §6 `[log]`).
+/// The thread is logged once the message is threaded ("stored").
+fn log_outcomes(mail_from: &str, prepared: &Prepared, rcpts: &[(String, Rcpt)], verdicts: &[Option<Verdict>], replies: &[Reply]) {
+    let msg_id = prepared.parsed.message_id.as_deref().unwrap_or("");
+    for (((_, rcpt), verdict), reply) in rcpts.iter().zip(verdicts).zip(replies) {
+        let space = match rcpt {
+            Rcpt::Space { space, .. } => space.slug.as_str(),
+            Rcpt::Commands => crate::ingest::address::COMMANDS,
+        };
+        let (outcome, reason) = match verdict {
+            Some(Verdict::Reject(r)) => ("refused", r.code()),
+            Some(Verdict::Quarantine(r)) => ("quarantined", r.code()),
+            _ if reply.code >= 400 => ("deferred", ""),
+            _ => ("accepted", ""),
+        };
+        tracing::info!(msg.id = msg_id, space, sender = mail_from, code = reply.code, reason, "{outcome}");
     }
 }
 
@@ -477,6 +498,9 @@ async fn process(app: &App, batch: &[Logged]) -> Result<(), StoreError> {
         stored.push(store_prepared(&mut tx, &target, l.inbound_id, &l.prepared, token, now).await?);
     }
     tx.commit().await?;
+    for s in &stored {
+        tracing::info!(msg.row = s.id, space = %s.space, thread.id = s.thread_id, "stored");
+    }
     tracing::debug!(count = stored.len(), "processed deliveries");
     Ok(())
 }

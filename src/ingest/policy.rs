@@ -51,10 +51,10 @@ pub enum Reason {
     TooManyHops(usize),
     NoFrom,
     NotMember(String),
-    /// A reply token issued to one member, used by another address.
+    /// A reply token issued to a member, used by an address that is not a member of the space
+    /// (whose address it was issued to is never said: that would leak it to a stranger).
     TokenMismatch {
         from: String,
-        token_member: String,
     },
     /// `security.require_dkim` and no passing DKIM signature of the From domain.
     Unauthenticated(String),
@@ -95,8 +95,8 @@ impl Reason {
             Reason::TooManyHops(n) => format!("mail loop: {n} Received headers (more than {MAX_HOPS})"),
             Reason::NoFrom => "the message has no From: address, so its author is unknown".into(),
             Reason::NotMember(from) => format!("{from} is not a member of this space; ask a space admin to add you"),
-            Reason::TokenMismatch { from, token_member } => {
-                format!("the reply address was issued to {token_member} but the message is from {from}; reply from your own copy")
+            Reason::TokenMismatch { from } => {
+                format!("this reply address belongs to another member's copy and {from} is not a member of this space; held for an admin")
             }
             Reason::Unauthenticated(why) => format!("sender not authenticated: {why}"),
             Reason::AuthUnavailable(why) => format!("cannot check the sender's DKIM signature now: {why}"),
@@ -152,8 +152,10 @@ pub fn decide(f: &Facts<'_>) -> Verdict {
         Some(Authentication::Unavailable(why)) => return Verdict::Reject(Reason::AuthUnavailable(why.clone())),
         Some(Authentication::Pass(_)) | None => {}
     }
-    if let Some(owner) = f.token_member.filter(|owner| !owner.eq_ignore_ascii_case(&from)) {
-        return Verdict::Quarantine(Reason::TokenMismatch { from, token_member: owner.to_string() });
+    // Reply-All from a fan-out copy may carry other members' tokens: any member of the space may
+    // post through any token of the thread; a stranger holding a member's token is held.
+    if f.token_member.is_some_and(|owner| !owner.eq_ignore_ascii_case(&from)) && !f.from_is_member {
+        return Verdict::Quarantine(Reason::TokenMismatch { from });
     }
     if !f.from_is_member && f.accept_from == AcceptFrom::Members {
         return Verdict::Reject(Reason::NotMember(from));
@@ -223,8 +225,12 @@ mod tests {
     fn tokens_belong_to_one_member() {
         let m = AcceptFrom::Members;
         assert_eq!(verdict(FROM, Some("a@x.org"), true, Some("ALICE@x.org"), m), Verdict::Accept);
-        let v = verdict(FROM, Some("a@x.org"), true, Some("bob@y.org"), m);
-        assert_eq!(v, Verdict::Quarantine(Reason::TokenMismatch { from: "alice@x.org".into(), token_member: "bob@y.org".into() }));
+        // Issue 12: a member answering with Reply-All through another member's token posts.
+        assert_eq!(verdict(FROM, Some("a@x.org"), true, Some("bob@y.org"), m), Verdict::Accept);
+        let v = verdict(FROM, Some("a@x.org"), false, Some("bob@y.org"), AcceptFrom::Anyone);
+        assert_eq!(v, Verdict::Quarantine(Reason::TokenMismatch { from: "alice@x.org".into() }));
+        let Verdict::Quarantine(r) = v else { unreachable!() };
+        assert!(!r.describe().contains("bob@y.org") && !r.reply().to_bytes().windows(9).any(|w| w == b"bob@y.org"));
     }
 
     #[test]

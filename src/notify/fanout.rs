@@ -114,14 +114,30 @@ pub fn copy(raw: &[u8], h: &ListHeaders) -> Vec<u8> {
     if !has("date") {
         line("Date", &h.fallback_date);
     }
+    let domain = h.post.rsplit_once('@').map_or("", |(_, d)| d);
     for (name, field) in &fields {
-        if KEEP.iter().any(|k| name.eq_ignore_ascii_case(k)) {
+        if ["to", "cc"].iter().any(|k| name.eq_ignore_ascii_case(k)) {
+            out.extend_from_slice(&crlf(&without_tokens(field, domain)));
+        } else if KEEP.iter().any(|k| name.eq_ignore_ascii_case(k)) {
             out.extend_from_slice(&crlf(field));
         }
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&crlf(body));
     out
+}
+
+/// A To/Cc field with every `LOCAL+TOKEN@DOMAIN` of ours made `LOCAL@DOMAIN`: the author wrote
+/// to their own reply address, and a Reply-All from a copy must not go to someone else's token.
+fn without_tokens(field: &[u8], domain: &str) -> Vec<u8> {
+    if domain.is_empty() {
+        return field.to_vec();
+    }
+    let pattern = format!(r"(?i)([a-z0-9._-]+)\+[a-z0-9]+@{}\b", regex::escape(domain));
+    match regex::bytes::Regex::new(&pattern) {
+        Ok(re) => re.replace_all(field, format!("${{1}}@{domain}").as_bytes()).into_owned(),
+        Err(_) => field.to_vec(),
+    }
 }
 
 /// Header block and body, split at the first empty line.
@@ -261,7 +277,7 @@ mod tests {
 
     #[test]
     fn copy_rewrites_headers_and_keeps_the_body() {
-        let raw = b"Received: from a by b\nDKIM-Signature: v=1;\n  b=abc\nFrom: Alice <alice@x.org>\nTo: eng@docket.test\nSubject: Plan\nMessage-ID: <m1@x.org>\nReply-To: other@x.org\nContent-Type: multipart/mixed;\n boundary=\"b1\"\nMIME-Version: 1.0\n\n--b1\nContent-Type: text/plain\n\nhi\n--b1--\n";
+        let raw = b"Received: from a by b\nDKIM-Signature: v=1;\n  b=abc\nFrom: Alice <alice@x.org>\nTo: eng@docket.test\nSubject: Plan\nMessage-ID: <m1@x.org>\nCc: \"eng+k3nji@docket.test\" <eng+k3nji@docket.test>,\n ops+t0k@DOCKET.TEST, bob+x@x.org\nReply-To: other@x.org\nContent-Type: multipart/mixed;\n boundary=\"b1\"\nMIME-Version: 1.0\n\n--b1\nContent-Type: text/plain\n\nhi\n--b1--\n";
         let h = ListHeaders {
             from_name: "Jürgen via eng".into(),
             from: "eng@docket.test".into(),
@@ -281,6 +297,8 @@ mod tests {
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
             "Precedence: list\r\n",
             "Message-ID: <m1@x.org>\r\n",
+            // Issue 12: nobody's reply token is shown to the others (Reply-All would use it).
+            "Cc: \"eng@docket.test\" <eng@docket.test>,\r\n ops@docket.test, bob+x@x.org\r\n",
             "Content-Type: multipart/mixed;\r\n boundary=\"b1\"\r\n",
             "\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\n",
         ] {

@@ -14,7 +14,7 @@ use crate::ingest::token::{self, ReplySlot};
 use crate::parse::{mime, reply};
 use crate::store::StoreError;
 use crate::store::items::ProposalRow;
-use crate::store::outbound::{DecisionOut, MessageOut, NewOutbound, ThreadMessage};
+use crate::store::outbound::{DecisionOut, ItemTable, LoopDecision, MessageOut, NewOutbound, ThreadMessage};
 use crate::store::spaces::{Member, Space};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -292,11 +292,16 @@ async fn sender_notices(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
     }
     let mut tx = ctx.app.store.begin().await?;
     for n in pending {
-        let (space, _, _) = ctx.space(n.space_id).await?;
+        let (space, members, _) = ctx.space(n.space_id).await?;
         let address = ctx.app.config.space_address(&space.slug);
         let mut model = Model { title: format!("Your message to {address} was not posted"), ..Default::default() };
         model.intro.push(n.detail.clone());
-        model.intro.push(format!("If you should be able to post to {address}, ask an admin of the space to add you as a member."));
+        // Only someone who is not a member is told to become one.
+        if member_of(&members, &n.recipient).is_some() {
+            model.intro.push("It is held for review; an admin of the space can release it.".into());
+        } else {
+            model.intro.push(format!("If you should be able to post to {address}, ask an admin of the space to add you as a member."));
+        }
         let e = ctx.envelope(Some(&space), &n.recipient, format!("Not posted to {address}"));
         if let Some(m) = ctx.generated(Kind::Notice, format!("notice:{}", n.id), Some(&space), &n.recipient, e, &model)
             && tx.enqueue(&m, ctx.ts()).await?
@@ -349,6 +354,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         e.in_reply_to = parsed.message_id.clone();
         e.references = parsed.message_id.iter().cloned().collect();
         let mut mail = Vec::new();
+        let mut built = Vec::new();
         // Someone who is no member gets one reply ever: a forged From cannot turn the commands
         // address into a source of backscatter.
         let member = !ctx.app.store.memberships(&sender).await?.is_empty();
@@ -363,6 +369,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
                 let looping = looping_threads(ctx).await?;
                 if let Some(m) = digest_mail(ctx, &space, &member, since, &looping, true, format!("digest-now:{}:{id}", member.id)).await? {
                     mail.push((Kind::Digest, m));
+                    built.push(member.id);
                 }
             }
         }
@@ -371,6 +378,9 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             if tx.enqueue(m, ctx.ts()).await? {
                 report.add(*kind, 1);
             }
+        }
+        for member in built {
+            tx.set_digest_built(member, known_until(ctx.ts())).await?;
         }
         tx.mark_command(id, "answered", None).await?;
         tx.commit().await?;
@@ -415,6 +425,8 @@ async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
         model.section("Task", vec![Row::new(&label, &r.task.title, format!("in {}, {state}", space.slug))]);
         let mut e = ctx.envelope(Some(&space), &member.email, format!("Reminder: {label} {} ({state})", r.task.title));
         e.reply_to = Some(ctx.reply_address(&space.slug, r.task.thread_id, member.id));
+        e.references = ctx.app.store.item_references(ItemTable::Tasks, r.task.id).await?;
+        e.in_reply_to = e.references.last().cloned();
         e.headers = ctx.list_headers(&space, member);
         if let Some(m) = ctx.generated(Kind::Reminder, r.key.clone(), Some(&space), &member.email, e, &model) {
             mail.push(m);
@@ -430,8 +442,10 @@ async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
 async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
     let rows = ctx.app.store.proposals_closing_between(ctx.ts() - proposals::OUTCOME_WINDOW, ctx.ts() + proposals::NOTICE_BEFORE).await?;
     let mut with_objectors = Vec::with_capacity(rows.len());
+    let mut objections = HashMap::new();
     for p in rows {
         let by = if p.status == "blocked" { ctx.app.store.objectors(p.id).await? } else { Vec::new() };
+        objections.insert(p.id, ctx.app.store.objections(p.id).await?);
         with_objectors.push((p, by));
     }
     let mut mail = Vec::new();
@@ -441,10 +455,21 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         let label = format!("P-{}", p.id);
         let key = |email: &str| format!("proposal:{}:{}:{}", p.id, n.kind.key(), email);
         let known = ctx.app.store.known_keys(&members.iter().map(|m| key(&m.email)).collect::<Vec<_>>()).await?;
+        let references = ctx.app.store.item_references(ItemTable::Proposals, p.id).await?;
         for member in members.iter().filter(|m| !fanout::unsubscribed(m, &mutes) && !known.contains(&key(&m.email))) {
             let tz = zone(member.tz.as_deref(), ctx.app.config.server.timezone);
             let closes = p.closes_at.map(|c| local_time(c, tz)).unwrap_or_default();
+            let objected = objections.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+            let who = |o: &[(Option<String>, String)]| {
+                o.iter().map(|(by, _)| by.clone().unwrap_or_else(|| "someone".into())).collect::<Vec<_>>().join(", ")
+            };
             let (subject, title, detail) = match &n.kind {
+                // An objection is on record: it will be blocked at closing, not adopted.
+                proposals::NoticeKind::Closing if !objected.is_empty() => (
+                    format!("Proposal {label} is blocked"),
+                    format!("{label} is blocked: {} objected; it will not be adopted {closes}", who(objected)),
+                    "open, blocked by an objection".to_string(),
+                ),
                 proposals::NoticeKind::Closing => (
                     format!("Proposal {label} closes {closes}"),
                     format!("{label} will be adopted {closes} unless someone objects"),
@@ -465,8 +490,12 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             };
             let mut model = Model { title, item: label.clone(), open: n.kind == proposals::NoticeKind::Closing, ..Default::default() };
             model.section("Proposal", vec![Row::new(&label, &p.text, detail)]);
+            let quoted = objected.iter().map(|(by, text)| Row::new("", format!("“{text}”"), by.clone().unwrap_or_default())).collect();
+            model.section("Objections", quoted);
             let mut e = ctx.envelope(Some(&space), &member.email, format!("{subject}: {}", p.text));
             e.reply_to = Some(ctx.reply_address(&space.slug, p.thread_id, member.id));
+            e.in_reply_to = references.last().cloned();
+            e.references = references.clone();
             e.headers = ctx.list_headers(&space, member);
             if let Some(m) = ctx.generated(Kind::Proposal, key(&member.email), Some(&space), &member.email, e, &model) {
                 mail.push(m);
@@ -483,7 +512,7 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
 /// Looping threads of recently active threads, by space: (thread id, subject, rounds).
 type Looping = HashMap<i64, Vec<(i64, String, i64)>>;
 
-async fn active_threads(ctx: &Ctx<'_>) -> Result<(Vec<ThreadMessage>, Vec<DecisionOut>), StoreError> {
+async fn active_threads(ctx: &Ctx<'_>) -> Result<(Vec<ThreadMessage>, Vec<LoopDecision>), StoreError> {
     let since = ctx.ts() - LOOP_WINDOW;
     Ok((ctx.app.store.messages_of_active_threads(since).await?, ctx.app.store.decisions_of_active_threads(since).await?))
 }
@@ -510,7 +539,11 @@ async fn loop_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<Looping, St
         model.section("Open question", vec![Row::new("", &a.question, "")]);
         model.section("Participants", a.participants.iter().map(|p| Row::new("", p, "")).collect());
         let last = a.message_ids.last().cloned();
-        let references: Vec<String> = a.message_ids.iter().rev().take(10).rev().cloned().collect();
+        // The thread's root and its latest messages (RFC 5322 §3.6.4 allows trimming the middle).
+        let mut references: Vec<String> = a.message_ids.iter().rev().take(9).rev().cloned().collect();
+        if let Some(root) = a.message_ids.first().filter(|r| !references.contains(r)) {
+            references.insert(0, root.clone());
+        }
         let known = ctx.app.store.known_keys(&a.participants.iter().map(|p| a.key(p)).collect::<Vec<_>>()).await?;
         for p in a.participants.iter().filter(|p| !known.contains(&a.key(p))) {
             let Some(member) = member_of(&members, p) else { continue };

@@ -3,7 +3,7 @@
 //! notice suggesting a call, with the open question and the participants; again only after a new
 //! decision. Pure: the key names the thread and its last decision.
 
-use crate::store::outbound::{DecisionOut, ThreadMessage};
+use crate::store::outbound::{LoopDecision, ThreadMessage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoopAlert {
@@ -14,7 +14,8 @@ pub struct LoopAlert {
     pub decision_id: i64,
     pub rounds: i64,
     pub participants: Vec<String>,
-    /// The last question asked since that decision, else the thread's subject.
+    /// What the thread is stuck on: the last line that asks something (ends in `?`, or an
+    /// `#ask`/`#propose`) of the last message since that decision that asks, else the subject.
     pub question: String,
     /// Message-IDs of the thread, oldest first (for In-Reply-To/References).
     pub message_ids: Vec<String>,
@@ -26,12 +27,12 @@ impl LoopAlert {
     }
 }
 
-/// Loop alerts for threads given as their messages (by thread, then date) and decisions.
-pub fn due(messages: &[ThreadMessage], decisions: &[DecisionOut], loop_rounds: i64) -> Vec<LoopAlert> {
+/// Loop alerts for threads given as their messages (by thread, then arrival) and decisions.
+pub fn due(messages: &[ThreadMessage], decisions: &[LoopDecision], loop_rounds: i64) -> Vec<LoopAlert> {
     let mut out = Vec::new();
     for thread in messages.chunk_by(|a, b| a.thread_id == b.thread_id) {
         let Some(first) = thread.first() else { continue };
-        let last_decision = decisions.iter().filter(|d| d.thread_id == first.thread_id).max_by_key(|d| (d.decided_at, d.id));
+        let last_decision = decisions.iter().filter(|d| d.thread_id == first.thread_id).max_by_key(|d| (d.known_at, d.id));
         if let Some(alert) = check(thread, last_decision, loop_rounds) {
             out.push(alert);
         }
@@ -39,16 +40,25 @@ pub fn due(messages: &[ThreadMessage], decisions: &[DecisionOut], loop_rounds: i
     out
 }
 
-/// One thread's messages in date order.
-pub fn check(thread: &[ThreadMessage], last_decision: Option<&DecisionOut>, loop_rounds: i64) -> Option<LoopAlert> {
+/// Whether a message arrived after a decision: after the decision's own message, or after the
+/// closing of an adopted proposal. Arrival, never the sender's Date header (issue 12).
+fn after(m: &ThreadMessage, decision: Option<&LoopDecision>) -> bool {
+    match decision {
+        None => true,
+        Some(LoopDecision { message: Some(id), known_at, .. }) => (m.arrived, m.id) > (*known_at, *id),
+        Some(LoopDecision { known_at, .. }) => m.arrived > *known_at,
+    }
+}
+
+/// One thread's messages in arrival order.
+pub fn check(thread: &[ThreadMessage], last_decision: Option<&LoopDecision>, loop_rounds: i64) -> Option<LoopAlert> {
     let first = thread.first()?;
-    let decided_at = last_decision.map(|d| d.decided_at);
     let mut previous: Option<&str> = None;
     let mut rounds = 0;
     let mut participants: Vec<String> = Vec::new();
     for m in thread {
         let from = m.from_addr.as_deref().unwrap_or("");
-        if previous.is_some_and(|p| p != from) && decided_at.is_none_or(|at| m.date > at) {
+        if previous.is_some_and(|p| p != from) && after(m, last_decision) {
             rounds += 1;
         }
         previous = Some(from);
@@ -59,13 +69,11 @@ pub fn check(thread: &[ThreadMessage], last_decision: Option<&DecisionOut>, loop
     if rounds <= loop_rounds {
         return None;
     }
-    let since: Vec<&ThreadMessage> = thread.iter().filter(|m| decided_at.is_none_or(|at| m.date > at)).collect();
-    let question = since
+    let question = thread
         .iter()
         .rev()
-        .flat_map(|m| m.visible_text.lines().rev())
-        .map(str::trim)
-        .find(|l| l.ends_with('?') && !l.starts_with('>'))
+        .filter(|m| after(m, last_decision))
+        .find_map(|m| m.visible_text.lines().rev().map(str::trim).find(|l| asks(l)))
         .map(|q| shorten(q, 200))
         .unwrap_or_else(|| first.subject.clone());
     Some(LoopAlert {
@@ -78,6 +86,17 @@ pub fn check(thread: &[ThreadMessage], last_decision: Option<&DecisionOut>, loop
         question,
         message_ids: thread.iter().filter_map(|m| m.message_id.clone()).collect(),
     })
+}
+
+/// A line that asks something: a question, or an `#ask` / `#propose` tag (SPEC §2); never a quote.
+fn asks(line: &str) -> bool {
+    if line.starts_with('>') {
+        return false;
+    }
+    let word = line.trim_start_matches(['-', '*', '•', ' ']).split([' ', ':']).next().unwrap_or("").to_ascii_lowercase();
+    line.ends_with('?')
+        || matches!(word.as_str(), "#ask" | "#propose" | "#proposal")
+        || (line.contains(':') && matches!(word.as_str(), "ask" | "proposal"))
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -94,6 +113,8 @@ mod tests {
 
     fn msg(thread: i64, from: &str, date: i64, text: &str) -> ThreadMessage {
         ThreadMessage {
+            id: date,
+            arrived: date,
             thread_id: thread,
             space_id: 1,
             subject: "Cache".into(),
@@ -121,11 +142,24 @@ mod tests {
         assert_eq!(a.participants, ["a", "b", "c"]);
         assert_eq!(a.key("a"), "loop:1:0:a");
         assert!(due(&talk[..5], &[], 3).is_empty(), "3 rounds are not more than 3");
-        let decided = DecisionOut { id: 7, space_id: 1, thread_id: 1, text: "d".into(), author: None, decided_at: 4 };
+        let decided = LoopDecision { id: 7, thread_id: 1, message: Some(4), known_at: 4 };
         assert!(due(&talk, std::slice::from_ref(&decided), 3).is_empty(), "only 2 rounds since D-7");
         let more = [&talk[..], &[msg(1, "b", 7, ""), msg(1, "a", 8, ""), msg(1, "b", 9, "")]].concat();
         let again = due(&more, &[decided], 3);
         assert_eq!((again[0].decision_id, again[0].rounds), (7, 5));
         assert!(due(&[msg(2, "a", 1, ""), msg(2, "a", 2, "")], &[], 0).is_empty());
+    }
+
+    /// Issue 12: the question is the last ask (a `?` or an `#ask`/`#propose`), not the latest line.
+    #[test]
+    fn the_open_question_is_the_last_ask() {
+        let check = |texts: &[&str], want: &str| {
+            let talk: Vec<ThreadMessage> = texts.iter().enumerate().map(|(i, t)| msg(1, ["a", "b"][i % 2], i as i64 + 1, t)).collect();
+            assert_eq!(due(&talk, &[], 2)[0].question, want, "{texts:?}");
+        };
+        check(&["Redis?", "No", "#ask @a benchmark memcached by friday", "Hm.", "ok"], "#ask @a benchmark memcached by friday");
+        check(&["Redis?", "- #propose Use Redis by friday", "Hm.", "ok"], "- #propose Use Redis by friday");
+        check(&["Redis?", "Ask: can you measure it", "no", "> Why?"], "Ask: can you measure it");
+        check(&["a", "b", "c", "d"], "Cache");
     }
 }

@@ -72,6 +72,7 @@ pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, StoreErr
             let raw = app.store.outbound_raw(mail.id).await?;
             match app.mailer.send(&envelope, &raw).await {
                 Ok(()) => {
+                    tracing::info!(outbound.id = mail.id, kind = %mail.kind, recipient = %mail.recipient, relay = %app.mailer.describe(), "sent");
                     app.store.outbound_sent(mail.id, now).await?;
                     report.sent += 1;
                 }

@@ -78,21 +78,25 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
         let text = title.as_deref().map_or(slug.clone(), |t| format!("{slug} ({t})"));
         lines.push(Line { label: GOAL.into(), text, detail: "every item above is linked to this goal".into() });
     }
-    for (label, field, value) in &items.changes {
-        if label.starts_with("P-") {
-            continue;
-        }
-        let detail = match (field.as_str(), value.as_deref()) {
-            ("status", Some(v)) => format!("now {v}"),
-            ("owner", Some(v)) => format!("owner now {v}"),
-            ("due", Some(v)) => match v.parse::<i64>() {
-                Ok(t) => format!("due now {}", super::local_time(t, tz)),
-                Err(_) => format!("due now {v}"),
-            },
-            ("done_at", _) => continue,
-            (f, v) => format!("{f} now {}", v.unwrap_or("empty")),
+    // One line per changed item: its title and every field that changed, old → new.
+    for c in items.changes.iter().filter(|c| !c.label.starts_with("P-")) {
+        let shown = |v: Option<&str>| match (c.field.as_str(), v) {
+            (_, None) => "none".to_string(),
+            ("due", Some(v)) => v.parse::<i64>().map_or(v.to_string(), |t| super::local_time(t, tz)),
+            (_, Some(v)) => v.to_string(),
         };
-        lines.push(Line { label: label.clone(), text: String::new(), detail });
+        let field = match c.field.as_str() {
+            "done_at" => continue,
+            "status" => String::new(),
+            f => format!("{f} "),
+        };
+        let change = format!("{field}{} → {}", shown(c.old.as_deref()), shown(c.new.as_deref()));
+        match lines.iter_mut().find(|l| l.label == c.label && l.detail.starts_with("changed: ")) {
+            Some(line) => line.detail = format!("{}; {change}", line.detail),
+            None => {
+                lines.push(Line { label: c.label.clone(), text: c.title.clone().unwrap_or_default(), detail: format!("changed: {change}") })
+            }
+        }
     }
     Receipt { lines, warnings: items.warnings.clone() }
 }
@@ -100,6 +104,12 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::outbound::ItemChange;
+
+    fn change(label: &str, field: &str, old: Option<&str>, new: Option<&str>) -> ItemChange {
+        let title = Some(format!("Title of {label}"));
+        ItemChange { label: label.into(), title, field: field.into(), old: old.map(Into::into), new: new.map(Into::into) }
+    }
 
     #[test]
     fn modes_and_lines() {
@@ -110,15 +120,25 @@ mod tests {
         let items = MessageItems {
             decisions: vec![(1, "Ship it".into())],
             tasks: vec![(4, "Write docs".into(), Some("bob@x.org".into()), Some(1_795_795_200))],
-            changes: vec![("T-2".into(), "status".into(), Some("done".into())), ("T-2".into(), "done_at".into(), Some("1".into()))],
+            changes: vec![
+                change("T-2", "status", Some("open"), Some("done")),
+                change("T-2", "done_at", None, Some("1")),
+                change("T-2", "due", Some("1795795200"), Some("1795881600")),
+                change("T-3", "owner", None, Some("bob@x.org")),
+            ],
             warnings: vec!["could not understand 'whenever' as a date".into()],
             ..Default::default()
         };
         assert_eq!(due(Receipts::Never, &items, tz), None);
         let r = due(Receipts::Changes, &items, tz).unwrap();
-        assert_eq!(r.labels(), ["D-1", "T-4", "T-2"]);
+        assert_eq!(r.labels(), ["D-1", "T-4", "T-2", "T-3"]);
         assert_eq!(r.lines[1].detail, "task, owner bob@x.org, due Fri 27 Nov 17:00 CET");
-        assert_eq!(r.lines[2].detail, "now done");
+        // Issue 12: the title and what changed, old → new.
+        assert_eq!(
+            (r.lines[2].text.as_str(), r.lines[2].detail.as_str()),
+            ("Title of T-2", "changed: open → done; due Fri 27 Nov 17:00 CET → Sat 28 Nov 17:00 CET")
+        );
+        assert_eq!(r.lines[3].detail, "changed: owner none → bob@x.org");
         assert_eq!(r.warnings.len(), 1);
         let with_goal = MessageItems {
             tasks: vec![(5, "Book the hall".into(), Some("ann@x.org".into()), None)],

@@ -72,6 +72,10 @@ pub struct DueTask {
 /// One message of a recently active thread, for loop alerts and digests.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ThreadMessage {
+    /// The message row (arrival order within one second).
+    pub id: i64,
+    /// When it arrived here (its Date header is the sender's claim).
+    pub arrived: i64,
     pub thread_id: i64,
     pub space_id: i64,
     pub subject: String,
@@ -79,6 +83,18 @@ pub struct ThreadMessage {
     pub from_addr: Option<String>,
     pub date: i64,
     pub visible_text: String,
+}
+
+/// Where a decision sits in its thread's arrival order (loop alerts count rounds after it): a
+/// tagged decision right after its message; an adopted proposal at its closing time.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoopDecision {
+    pub id: i64,
+    pub thread_id: i64,
+    /// The message row that made it (None for an adopted proposal).
+    pub message: Option<i64>,
+    /// Its message's arrival, or the closing time of an adopted proposal.
+    pub known_at: i64,
 }
 
 /// A decision row (for loop resets and digests).
@@ -100,8 +116,8 @@ pub struct MessageItems {
     pub tasks: Vec<(i64, String, Option<String>, Option<i64>)>,
     /// (id, text, closes_at)
     pub proposals: Vec<(i64, String, Option<i64>)>,
-    /// (label, field, new value) of changes made by the message.
-    pub changes: Vec<(String, String, Option<String>)>,
+    /// Changes made by the message, in order.
+    pub changes: Vec<ItemChange>,
     /// Proposals the message objected to.
     pub objections: Vec<i64>,
     pub warnings: Vec<String>,
@@ -109,6 +125,32 @@ pub struct MessageItems {
     pub watchers: Vec<(i64, Vec<String>)>,
     /// (slug, title) of the goals the message's items were linked to (`#goal`).
     pub goals: Vec<(String, Option<String>)>,
+}
+
+/// One field of an item changed by a message, with the item's title (tasks) for the receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemChange {
+    pub label: String,
+    pub title: Option<String>,
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// The item tables a generated mail can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemTable {
+    Tasks,
+    Proposals,
+}
+
+impl ItemTable {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemTable::Tasks => "tasks",
+            ItemTable::Proposals => "proposals",
+        }
+    }
 }
 
 /// A thread that had messages since some time, for digests.
@@ -165,6 +207,20 @@ impl Tx {
         )
         .bind(member_id)
         .bind(slot)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// A digest sent on demand (`digest` to the commands address) counts as built at `at`: the
+    /// next scheduled one tells only what is newer; the last considered slot stays.
+    pub async fn set_digest_built(&mut self, member_id: i64, at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO digest_state (member_id, last_slot, last_at) VALUES ($1, 0, $2) \
+             ON CONFLICT (member_id) DO UPDATE SET last_at = $2",
+        )
+        .bind(member_id)
         .bind(at)
         .execute(self.conn())
         .await?;
@@ -424,11 +480,13 @@ impl Store {
                 .bind(message_id)
                 .fetch_all(&self.pool)
                 .await?;
-        let history: Vec<(String, i64, String, Option<String>)> =
-            sqlx::query_as("SELECT kind, item_id, field, new_value FROM item_history WHERE message_id = $1 ORDER BY id")
-                .bind(message_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let history: Vec<(String, i64, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT h.kind, h.item_id, h.field, h.old_value, h.new_value, t.title FROM item_history h \
+             LEFT JOIN tasks t ON h.kind = 'T' AND t.id = h.item_id WHERE h.message_id = $1 ORDER BY h.id",
+        )
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
         let objections: Vec<(i64,)> = sqlx::query_as("SELECT proposal_id FROM objections WHERE message_id = $1 ORDER BY id")
             .bind(message_id)
             .fetch_all(&self.pool)
@@ -455,7 +513,10 @@ impl Store {
             decisions,
             tasks,
             proposals,
-            changes: history.into_iter().map(|(k, id, field, value)| (format!("{k}-{id}"), field, value)).collect(),
+            changes: history
+                .into_iter()
+                .map(|(k, id, field, old, new, title)| ItemChange { label: format!("{k}-{id}"), title, field, old, new })
+                .collect(),
             objections: objections.into_iter().map(|(p,)| p).collect(),
             warnings: warnings.into_iter().map(|(w,)| w).collect(),
         })
@@ -510,22 +571,58 @@ impl Store {
         Ok(rows.into_iter().filter_map(|(b,)| b).collect())
     }
 
-    /// Messages of threads active since `since`, by thread then date.
+    /// Message-IDs a mail about an item refers to (RFC 5322 §3.6.4): the thread's first message
+    /// and the item's own message, oldest first, without repeats. `table` is `tasks` or `proposals`.
+    pub async fn item_references(&self, table: ItemTable, item_id: i64) -> Result<Vec<String>, StoreError> {
+        let t = table.as_str();
+        let root: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT m.message_id FROM messages m JOIN {t} x ON x.thread_id = m.thread_id \
+             WHERE x.id = $1 AND m.message_id IS NOT NULL ORDER BY m.id LIMIT 1"
+        ))
+        .bind(item_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let own: Option<(Option<String>,)> =
+            sqlx::query_as(&format!("SELECT m.message_id FROM {t} x JOIN messages m ON m.id = x.message_id WHERE x.id = $1"))
+                .bind(item_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let mut out: Vec<String> = root.map(|(r,)| r).into_iter().collect();
+        if let Some(own) = own.and_then(|(o,)| o).filter(|o| !out.contains(o)) {
+            out.push(own);
+        }
+        Ok(out)
+    }
+
+    /// A proposal's objections, in order: (who, what they wrote).
+    pub async fn objections(&self, proposal_id: i64) -> Result<Vec<(Option<String>, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT by_addr, text FROM objections WHERE proposal_id = $1 ORDER BY at, id")
+            .bind(proposal_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Messages of threads active since `since`, by thread then arrival.
     pub async fn messages_of_active_threads(&self, since: i64) -> Result<Vec<ThreadMessage>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT m.thread_id, m.space_id, t.subject, m.message_id, m.from_addr, m.date, m.visible_text FROM messages m \
-             JOIN threads t ON t.id = m.thread_id WHERE t.last_activity_at >= $1 ORDER BY m.thread_id, m.date, m.id",
+            "SELECT m.id, i.received_at AS arrived, m.thread_id, m.space_id, t.subject, m.message_id, m.from_addr, m.date, m.visible_text \
+             FROM messages m JOIN threads t ON t.id = m.thread_id JOIN inbound i ON i.id = m.inbound_id \
+             WHERE t.last_activity_at >= $1 ORDER BY m.thread_id, i.received_at, m.id",
         )
         .bind(since)
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// The latest decision of each of the given threads' spaces' threads active since `since`.
-    pub async fn decisions_of_active_threads(&self, since: i64) -> Result<Vec<DecisionOut>, StoreError> {
+    /// The decisions of threads active since `since`, placed in arrival order.
+    pub async fn decisions_of_active_threads(&self, since: i64) -> Result<Vec<LoopDecision>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at FROM decisions d \
-             JOIN threads t ON t.id = d.thread_id WHERE t.last_activity_at >= $1 ORDER BY d.thread_id, d.decided_at, d.id",
+            "SELECT d.id, d.thread_id, \
+               CASE WHEN d.source = 'proposal' THEN NULL ELSE d.message_id END AS message, \
+               CASE WHEN d.source = 'proposal' OR i.received_at IS NULL THEN d.decided_at ELSE i.received_at END AS known_at \
+             FROM decisions d JOIN threads t ON t.id = d.thread_id \
+             LEFT JOIN messages m ON m.id = d.message_id LEFT JOIN inbound i ON i.id = m.inbound_id \
+             WHERE t.last_activity_at >= $1 ORDER BY d.thread_id, d.id",
         )
         .bind(since)
         .fetch_all(&self.pool)

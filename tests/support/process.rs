@@ -42,7 +42,12 @@ pub fn setup(data: &Path) {
 
 /// Starts `docket serve` and returns it with its SMTP address.
 pub fn serve(cmd: &mut Command) -> (Child, String) {
-    let mut child = cmd.arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    serve_with(cmd, Stdio::inherit())
+}
+
+/// `serve` with its stderr sent where the test wants it (piped to read the log).
+pub fn serve_with(cmd: &mut Command, stderr: Stdio) -> (Child, String) {
+    let mut child = cmd.arg("serve").stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line.trim().strip_prefix("smtp listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
