@@ -6,7 +6,7 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
-/// `[log]` (SPEC §6): text or JSON lines on stderr. `DOCKET_LOG` or `RUST_LOG` (an EnvFilter)
+/// `[log]` (docs/configuration.md): text or JSON lines on stderr. `DOCKET_LOG` or `RUST_LOG` (an EnvFilter)
 /// override the level; one-shot commands other than `serve` write warnings only unless asked.
 fn init_logging(args: &cli::Cli) {
     use tracing_subscriber::EnvFilter;

@@ -289,7 +289,7 @@ impl Intake {
     }
 }
 
-/// One line per recipient, as an MTA log has it: message id, space, sender, code (SPEC §6 `[log]`).
+/// One line per recipient, as an MTA log has it: message id, space, sender, code (docs/configuration.md, `[log]`).
 /// The thread is logged once the message is threaded ("stored").
 fn log_outcomes(mail_from: &str, prepared: &Prepared, rcpts: &[(String, Rcpt)], verdicts: &[Option<Verdict>], replies: &[Reply]) {
     let msg_id = prepared.parsed.message_id.as_deref().unwrap_or("");

@@ -88,7 +88,7 @@ pub fn check(thread: &[ThreadMessage], last_decision: Option<&LoopDecision>, loo
     })
 }
 
-/// A line that asks something: a question, or an `#ask` / `#propose` tag (SPEC §2); never a quote.
+/// A line that asks something: a question, or an `#ask` / `#propose` tag (docs/tags.md); never a quote.
 fn asks(line: &str) -> bool {
     if line.starts_with('>') {
         return false;
