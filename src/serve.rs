@@ -38,6 +38,8 @@ pub enum ServeError {
     Tls { path: PathBuf, detail: String },
     #[error("cannot finish deliveries logged before the last stop: {0}")]
     Recover(#[from] IngestError),
+    #[error("cannot take back the outbound mail an earlier run was sending: {0}")]
+    Reclaim(#[from] crate::store::StoreError),
 }
 
 /// A started server.
@@ -64,6 +66,7 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
     if recovered > 0 {
         tracing::info!(count = recovered, "finished deliveries logged before the last stop");
     }
+    crate::notify::outbound::reclaim(&app).await?;
     let cfg = &app.config;
     let tls = match (&cfg.smtp.tls_cert, &cfg.smtp.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),

@@ -19,6 +19,8 @@ pub struct Sink {
     pub received: Arc<Mutex<Vec<Received>>>,
     /// Reply to RCPT TO (e.g. "250 ok", "550 5.1.1 no such user").
     pub rcpt_reply: Arc<Mutex<String>>,
+    /// SMTP connections accepted so far.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Sink {
@@ -38,10 +40,12 @@ impl Sink {
             port: listener.local_addr().unwrap().port(),
             received: Arc::default(),
             rcpt_reply: Arc::new(Mutex::new("250 2.1.5 ok".into())),
+            connections: Arc::default(),
         };
         let s = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                s.connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let s = s.clone();
                 tokio::spawn(async move {
                     let _ = s.session(stream).await;
