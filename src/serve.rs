@@ -66,7 +66,6 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
     if recovered > 0 {
         tracing::info!(count = recovered, "finished deliveries logged before the last stop");
     }
-    crate::notify::outbound::reclaim(&app).await?;
     let cfg = &app.config;
     let tls = match (&cfg.smtp.tls_cert, &cfg.smtp.tls_key) {
         (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
@@ -92,6 +91,9 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
         (None, Some(spec)) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
         (None, None) => None,
     };
+    // Only once the doors are ours: a second `serve` started by mistake on this host fails to
+    // bind above and never takes back the claims of the one that is running.
+    crate::notify::outbound::reclaim(&app).await?;
     let hostname = cfg.server.domain.clone();
     let session = |lmtp: bool, tls: bool| SessionConfig {
         hostname: hostname.clone(),

@@ -21,6 +21,9 @@ pub struct Sink {
     pub rcpt_reply: Arc<Mutex<String>>,
     /// SMTP connections accepted so far.
     pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// When set, a mail is recorded at the end of DATA but its `250` never comes (the relay
+    /// has it, the sender does not know).
+    pub hold_after_data: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Sink {
@@ -41,6 +44,7 @@ impl Sink {
             received: Arc::default(),
             rcpt_reply: Arc::new(Mutex::new("250 2.1.5 ok".into())),
             connections: Arc::default(),
+            hold_after_data: Arc::default(),
         };
         let s = sink.clone();
         tokio::spawn(async move {
@@ -105,6 +109,9 @@ impl Sink {
                 }
                 current.data = data;
                 self.received.lock().unwrap().push(current.clone());
+                if self.hold_after_data.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
                 "250 2.0.0 queued\r\n".into()
             } else if upper.starts_with("QUIT") {
                 write.write_all(b"221 bye\r\n").await?;
