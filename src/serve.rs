@@ -37,6 +37,8 @@ pub enum ServeError {
     Tls { path: PathBuf, detail: String },
     #[error("cannot finish deliveries logged before the last stop: {0}")]
     Recover(#[from] IngestError),
+    #[error("cannot take back the outbound mail an earlier run was sending: {0}")]
+    Reclaim(#[from] crate::store::StoreError),
 }
 
 /// A started server.
@@ -88,6 +90,9 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
         (None, Some(spec)) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
         (None, None) => None,
     };
+    // Only once the doors are ours: a second `serve` started by mistake on this host fails to
+    // bind above and never takes back the claims of the one that is running.
+    crate::notify::outbound::reclaim(&app).await?;
     let hostname = cfg.server.domain.clone();
     let session = |lmtp: bool, tls: bool| SessionConfig {
         hostname: hostname.clone(),

@@ -1,6 +1,7 @@
 //! `docket serve` as systemd runs it: a separate process that says READY/STOPPING over
-//! NOTIFY_SOCKET, stops cleanly on SIGTERM, takes its socket from systemd and logs one line per
-//! message, send and tick. SIGKILL under load and the other faults are in tests/faults.rs.
+//! NOTIFY_SOCKET, stops cleanly on SIGTERM, takes its socket from systemd, logs one line per
+//! message, send and tick, and sends no outbound mail twice but the one the relay had when it was
+//! SIGKILLed mid-send. SIGKILL under inbound load and the other faults are in tests/faults.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -125,4 +126,73 @@ async fn takes_its_socket_from_systemd() {
     assert!(reply.starts_with("250 2.0.0"), "{reply}");
     signal(&child, "-TERM");
     assert!(child.wait_with_output().unwrap().status.success());
+}
+
+/// The one duplicate window, end to end: the relay has a mail but `serve` is SIGKILLed before it
+/// hears the `250`. The restarted node takes its claims back at once (no lease wait), every
+/// queued mail arrives, exactly one twice and with the same Message-ID, and nothing is left in
+/// `sending`.
+#[tokio::test]
+async fn sigkill_mid_send_repeats_at_most_the_mail_in_flight() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data);
+    let out = docket(&data).args(["member", "add", "bob@example.org", "--space", "eng"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sink = support::sink::Sink::start().await;
+    sink.hold_after_data.store(true, Ordering::SeqCst);
+    let relay = |cmd: &mut Command| {
+        cmd.env("DOCKET__OUTBOUND__SMTP_URL", sink.url()).env("DOCKET__SERVER__NODE_ID", "node-1");
+    };
+    let mut cmd = docket(&data);
+    relay(&mut cmd);
+    let (child, addr) = serve(&mut cmd);
+    for i in 0..3 {
+        let raw = Mail::new(&format!("kill-{i}@example.org"), &format!("kill {i}")).raw();
+        assert!(send(&addr, &raw).await.unwrap().starts_with("250"));
+    }
+    for _ in 0..600 {
+        if !sink.messages().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sink.messages().len(), 1, "the relay holds the first mail");
+    signal(&child, "-KILL");
+    let mut child = child;
+    child.wait().unwrap();
+    assert!(count(&sqlite_url(&data), "SELECT COUNT(*) FROM outbound WHERE state = 'sending'").await >= 1);
+
+    sink.hold_after_data.store(false, Ordering::SeqCst);
+    let mut cmd = docket(&data);
+    relay(&mut cmd);
+    let (child, _) = serve(&mut cmd);
+    for _ in 0..600 {
+        if count(&sqlite_url(&data), "SELECT COUNT(*) FROM outbound WHERE state IN ('queued', 'sending')").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(&child, "-TERM");
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert_eq!(count(&sqlite_url(&data), "SELECT COUNT(*) FROM outbound WHERE state <> 'sent'").await, 0);
+    let rows = count(&sqlite_url(&data), "SELECT COUNT(*) FROM outbound").await;
+    assert!(rows >= 3, "{rows} outbound rows");
+
+    let got = sink.messages();
+    assert_eq!(got.len() as i64, rows + 1, "every mail once, the one in flight twice");
+    let key = |m: &support::sink::Received| {
+        let text = String::from_utf8_lossy(&m.data).to_string();
+        let id = text.lines().find_map(|l| l.strip_prefix("Message-ID: ").map(str::to_string)).unwrap();
+        (m.rcpt_to.clone(), id)
+    };
+    let mut seen = std::collections::HashMap::new();
+    for m in &got {
+        *seen.entry(key(m)).or_insert(0) += 1;
+    }
+    assert_eq!(seen.len() as i64, rows, "each copy has its own Message-ID");
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert_eq!(twice.len(), 1, "{twice:?}");
+    assert_eq!(*twice[0].0, key(&got[0]), "the repeat is the mail the relay held, same Message-ID");
 }

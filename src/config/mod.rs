@@ -60,6 +60,9 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// Default time zone for senders with no member zone and no Date offset.
     pub timezone: chrono_tz::Tz,
+    /// This node's name on the outbound claims it takes (default: the host name), so a restarted
+    /// node takes its own unfinished claims back at once and two nodes never write each other's.
+    pub node_id: String,
 }
 
 #[derive(Debug, Clone)]
@@ -183,6 +186,7 @@ impl Config {
             server: Server {
                 domain: r.get("server.domain", "localhost".into(), domain),
                 timezone: r.get("server.timezone", chrono_tz::UTC, time_zone),
+                node_id: r.get("server.node_id", default_node_id(), node_id),
                 data_dir,
             },
             smtp: Smtp {
@@ -263,6 +267,21 @@ fn log_level(s: &str) -> Result<String, String> {
 
 fn at(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
+}
+
+/// The host name (`/etc/hostname`, else `$HOSTNAME`), else "docket".
+fn default_node_id() -> String {
+    let from_file = std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string());
+    let from_env = || std::env::var("HOSTNAME").ok().map(|s| s.trim().to_string());
+    from_file.filter(|s| node_id(s).is_ok()).or_else(|| from_env().filter(|s| node_id(s).is_ok())).unwrap_or_else(|| "docket".to_string())
+}
+
+fn node_id(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        Err(format!("'{s}' is not a node id (non-empty, no spaces)"))
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 fn domain(s: &str) -> Result<String, String> {

@@ -1,7 +1,7 @@
 //! Outbound rows: the durable mail queue (exactly once per dedup key, retries with backoff,
 //! permanent failures kept for `docket check`), planner cursors, digest bookkeeping, mutes, and
-//! the reads the outbound planners need. Claims are single-row conditional updates, so two nodes
-//! sharing PostgreSQL never send the same row.
+//! the reads the outbound planners need. A claim names its owner (node id) and a lease; only the
+//! owner of a claim records its result, so two nodes sharing PostgreSQL never both own a row.
 
 use super::items::{PROPOSAL_COLUMNS, ProposalRow};
 use super::messages::Tx;
@@ -265,33 +265,34 @@ impl Tx {
 }
 
 impl Store {
-    /// Queued mail whose time has come, claimed for this sender (at most `limit`). A claim left
-    /// by a sender that died (older than `stale_before`) is taken over.
-    pub async fn claim_outbound(&self, now: i64, stale_before: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
-        sqlx::query("UPDATE outbound SET state = 'queued' WHERE state = 'sending' AND claimed_at < $1")
-            .bind(stale_before)
-            .execute(&self.pool)
-            .await?;
-        let due: Vec<QueuedMail> = sqlx::query_as(
-            "SELECT id, dedup_key, kind, recipient, mail_from, attempts FROM outbound \
-             WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut claimed = Vec::with_capacity(due.len());
-        for m in due {
-            let done = sqlx::query("UPDATE outbound SET state = 'sending', claimed_at = $1 WHERE id = $2 AND state = 'queued'")
-                .bind(now)
-                .bind(m.id)
-                .execute(&self.pool)
-                .await?;
-            if done.rows_affected() == 1 {
-                claimed.push(m);
-            }
-        }
+    /// Due mail claimed by `node` until `lease_until` (at most `limit` rows, in one statement):
+    /// queued rows whose time has come, and rows another sender claimed whose lease ran out (it
+    /// died). On PostgreSQL rows another node is claiming right now are skipped, not waited for.
+    pub async fn claim_outbound(&self, node: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
+        let lock = if self.backend == super::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE outbound SET state = 'sending', claimed_by = $1, claimed_at = $2, lease_until = $3 WHERE id IN \
+             (SELECT id FROM outbound WHERE (state = 'queued' AND next_attempt_at <= $2) \
+                OR (state = 'sending' AND COALESCE(lease_until, 0) < $2) \
+              ORDER BY next_attempt_at, id LIMIT $4{lock}) \
+             RETURNING id, dedup_key, kind, recipient, mail_from, attempts"
+        );
+        let mut claimed: Vec<QueuedMail> =
+            sqlx::query_as(&sql).bind(node).bind(now).bind(lease_until).bind(limit).fetch_all(&self.pool).await?;
+        claimed.sort_by_key(|m| m.id);
         Ok(claimed)
+    }
+
+    /// A restarted node's claims go back to the queue at once: whatever it was sending died with
+    /// the process. Returns how many.
+    pub async fn reclaim_own_outbound(&self, node: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbound SET state = 'queued', claimed_by = NULL, lease_until = NULL WHERE state = 'sending' AND claimed_by = $1",
+        )
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// The bytes of a queued mail.
@@ -301,36 +302,50 @@ impl Store {
     }
 
     /// Handed over: the row stays (its key keeps the mail from being queued again), its bytes go,
-    /// so the table does not grow by every copy ever sent.
-    pub async fn outbound_sent(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbound SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, raw = $2 WHERE id = $3")
-            .bind(now)
-            .bind(Vec::<u8>::new())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// so the table does not grow by every copy ever sent. Like every result, written only while
+    /// `node` still holds the claim; false (nothing written) when it lost it.
+    pub async fn outbound_sent(&self, node: &str, id: i64, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbound SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, raw = $2, lease_until = NULL \
+             WHERE id = $3 AND state = 'sending' AND claimed_by = $4",
+        )
+        .bind(now)
+        .bind(Vec::<u8>::new())
+        .bind(id)
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
-    /// A temporary failure: back in the queue at `next_at`.
-    pub async fn outbound_retry(&self, id: i64, next_at: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbound SET state = 'queued', attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
-            .bind(next_at)
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// A temporary failure: back in the queue at `next_at` (false when `node` lost the claim).
+    pub async fn outbound_retry(&self, node: &str, id: i64, next_at: i64, error: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbound SET state = 'queued', attempts = attempts + 1, next_attempt_at = $1, last_error = $2, lease_until = NULL \
+             WHERE id = $3 AND state = 'sending' AND claimed_by = $4",
+        )
+        .bind(next_at)
+        .bind(error)
+        .bind(id)
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
-    /// A permanent failure (or too many temporary ones): never retried, shown by `docket check`.
-    pub async fn outbound_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbound SET state = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2")
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// A permanent failure (or too many temporary ones): never retried, shown by `docket check`
+    /// (false when `node` lost the claim).
+    pub async fn outbound_failed(&self, node: &str, id: i64, error: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbound SET state = 'failed', attempts = attempts + 1, last_error = $1, lease_until = NULL \
+             WHERE id = $2 AND state = 'sending' AND claimed_by = $3",
+        )
+        .bind(error)
+        .bind(id)
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Mail handed over since `since` (the `outbound.max_per_minute` window).

@@ -19,6 +19,11 @@ pub struct Sink {
     pub received: Arc<Mutex<Vec<Received>>>,
     /// Reply to RCPT TO (e.g. "250 ok", "550 5.1.1 no such user").
     pub rcpt_reply: Arc<Mutex<String>>,
+    /// SMTP connections accepted so far.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// When set, a mail is recorded at the end of DATA but its `250` never comes (the relay
+    /// has it, the sender does not know).
+    pub hold_after_data: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Sink {
@@ -38,10 +43,13 @@ impl Sink {
             port: listener.local_addr().unwrap().port(),
             received: Arc::default(),
             rcpt_reply: Arc::new(Mutex::new("250 2.1.5 ok".into())),
+            connections: Arc::default(),
+            hold_after_data: Arc::default(),
         };
         let s = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                s.connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let s = s.clone();
                 tokio::spawn(async move {
                     let _ = s.session(stream).await;
@@ -101,6 +109,9 @@ impl Sink {
                 }
                 current.data = data;
                 self.received.lock().unwrap().push(current.clone());
+                if self.hold_after_data.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
                 "250 2.0.0 queued\r\n".into()
             } else if upper.starts_with("QUIT") {
                 write.write_all(b"221 bye\r\n").await?;
