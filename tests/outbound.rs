@@ -441,36 +441,40 @@ async fn change_receipts_name_the_task_and_reminders_thread() {
     }
 }
 
+/// Mail from `sender` to eng, quarantined as the SMTP intake does it, with its sender notice.
+async fn refused(t: &TestApp, sender: &str) {
+    let mut tx = t.app.store.begin().await.unwrap();
+    let raw = Mail::new("s1@elsewhere.org", "Hi").from(sender).raw();
+    let space = t.app.store.require_space("eng").await.unwrap();
+    let docket::store::messages::RawInsert::Inserted(id) = tx
+        .insert_inbound(&docket::store::messages::NewInbound {
+            space_id: space.id,
+            dedup_key: "mid:s1@elsewhere.org",
+            content_hash: "h",
+            raw: &raw,
+            source: "smtp",
+            mail_from: Some(sender),
+            rcpt_to: "[]",
+            received_at: t.clock_now(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let why = format!("{sender} is not a member of eng");
+    tx.quarantine(id, "not-member", &why).await.unwrap();
+    tx.insert_notice(space.id, sender, "not-member", &why, id, 0).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_refused_sender_gets_one_notice() {
     for mut t in backends().await {
         configure(&mut t, None);
         let sent = t.record();
         team(&t).await;
-        let mut tx = t.app.store.begin().await.unwrap();
-        let raw = Mail::new("s1@elsewhere.org", "Hi").from("stranger@elsewhere.org").raw();
-        let space = t.app.store.require_space("eng").await.unwrap();
-        let docket::store::messages::RawInsert::Inserted(id) = tx
-            .insert_inbound(&docket::store::messages::NewInbound {
-                space_id: space.id,
-                dedup_key: "mid:s1@elsewhere.org",
-                content_hash: "h",
-                raw: &raw,
-                source: "smtp",
-                mail_from: Some("stranger@elsewhere.org"),
-                rcpt_to: "[]",
-                received_at: t.clock_now(),
-            })
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
-        tx.quarantine(id, "not-member", "stranger@elsewhere.org is not a member of eng").await.unwrap();
-        tx.insert_notice(space.id, "stranger@elsewhere.org", "not-member", "stranger@elsewhere.org is not a member of eng", id, 0)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        refused(&t, "stranger@elsewhere.org").await;
         t.tick().await;
         let got = sent.take();
         assert_eq!(got.len(), 1, "[{}]", t.backend);
@@ -481,6 +485,36 @@ async fn a_refused_sender_gets_one_notice() {
         }
         t.tick().await;
         assert!(sent.take().is_empty());
+    }
+}
+
+/// A sender whose address lettre cannot hold: the local part is longer than the 64 octets of
+/// RFC 5321 §4.5.3.1.1, which some MTAs accept anyway.
+fn long_sender() -> String {
+    format!("{}@elsewhere.org", "x".repeat(65))
+}
+
+#[tokio::test]
+async fn a_notice_or_answer_that_cannot_be_rendered_stays_queued_and_check_shows_it() {
+    for mut t in backends().await {
+        configure(&mut t, None);
+        let sent = t.record();
+        team(&t).await;
+        let sender = long_sender();
+        refused(&t, &sender).await;
+        command(&t, "c1@example.org", &sender, "help", "", "").await;
+        for _ in 0..2 {
+            t.tick().await;
+            assert!(sent.take().is_empty(), "[{}]", t.backend);
+            assert_eq!(t.app.store.pending_notices().await.unwrap().len(), 1, "[{}] the notice is still pending", t.backend);
+            let states: Vec<String> = t.app.store.command_mail().await.unwrap().into_iter().map(|(_, _, s)| s).collect();
+            assert_eq!(states, ["pending"], "[{}]", t.backend);
+        }
+        let problems = docket::notify::jobs::unrenderable(&t.app, t.app.now()).await.unwrap();
+        assert_eq!(problems.len(), 2, "[{}] {problems:?}", t.backend);
+        assert!(problems[0].starts_with(&format!("sender notice #1 to {sender} cannot be rendered: ")), "{}", problems[0]);
+        assert!(problems[0].contains("is not an address"), "{}", problems[0]);
+        assert!(problems[1].contains(&format!("from {sender} cannot be answered: cannot render the answer")), "{}", problems[1]);
     }
 }
 
@@ -580,6 +614,23 @@ mod cli {
         assert!(!stranger.status.success() && out(&stranger).contains("not a member"), "{}", out(&stranger));
         let check = ok(docket(d, &["check"], None, &[]));
         assert!(check.contains("outbound: outbox") && check.contains("outbound sent: 2"), "{check}");
+    }
+
+    #[tokio::test]
+    async fn check_shows_a_notice_that_cannot_be_rendered() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let now = setup(d, &[]).await;
+        let sender = long_sender();
+        let mail = Mail::new("stranger-1@elsewhere.org", "Hello").from(&sender).raw();
+        let ingest = ok(docket(d, &["ingest", "--space", "eng"], Some(&mail), &[]));
+        assert!(ingest.contains("held for review"), "{ingest}");
+        let at = (now + chrono::Duration::minutes(5)).to_rfc3339();
+        let tick = ok(docket(d, &["tick", "--now", &at], None, &[]));
+        assert!(!tick.contains("queued 1 notice") && tick.contains("cannot render the sender notice"), "{tick}");
+        let check = docket(d, &["check"], None, &[]);
+        assert_eq!(check.status.code(), Some(1), "{}", out(&check));
+        assert!(out(&check).contains(&format!("problem: sender notice #1 to {sender} cannot be rendered: ")), "{}", out(&check));
     }
 
     #[tokio::test]

@@ -92,6 +92,7 @@ pub async fn check(config: Config, args: CheckArgs) -> CliResult {
                     f.last_error.as_deref().unwrap_or("unknown error")
                 ));
             }
+            report.problems.extend(docket::notify::jobs::unrenderable(&app, app.now()).await?);
             report.outbound = app.mailer.describe();
         }
     }

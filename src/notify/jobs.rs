@@ -5,6 +5,7 @@
 
 use super::commands;
 use super::digest::{self, Schedule};
+use super::mailer::MailerError;
 use super::outbound::{self, Delivery};
 use super::render::{self, Model, Row};
 use super::{Kind, fanout, local_time, loops, proposals, receipts, reminders, zone};
@@ -13,6 +14,7 @@ use crate::ingest::policy::{self, Facts, Verdict};
 use crate::ingest::token::{self, ReplySlot};
 use crate::parse::{mime, reply};
 use crate::store::StoreError;
+use crate::store::intake::Notice;
 use crate::store::items::ProposalRow;
 use crate::store::outbound::{DecisionOut, ItemTable, LoopDecision, MessageOut, NewOutbound, ThreadMessage};
 use crate::store::spaces::{Member, Space};
@@ -131,16 +133,29 @@ impl<'a> Ctx<'a> {
     }
 
     /// Renders a generated mail for a member of a space and wraps it for the queue.
+    fn render(
+        &self,
+        kind: Kind,
+        key: String,
+        space: Option<&Space>,
+        to: &str,
+        e: render::Envelope,
+        m: &Model,
+    ) -> Result<NewOutbound, MailerError> {
+        Ok(NewOutbound {
+            raw: render::mail(kind, e, m, self.domain(), self.now)?,
+            dedup_key: key,
+            kind: kind.as_str().into(),
+            space_id: space.map(|s| s.id),
+            recipient: to.to_string(),
+            mail_from: self.sender(),
+        })
+    }
+
+    /// [`Ctx::render`], logging a failure and skipping the mail.
     fn generated(&self, kind: Kind, key: String, space: Option<&Space>, to: &str, e: render::Envelope, m: &Model) -> Option<NewOutbound> {
-        match render::mail(kind, e, m, self.domain(), self.now) {
-            Ok(raw) => Some(NewOutbound {
-                dedup_key: key,
-                kind: kind.as_str().into(),
-                space_id: space.map(|s| s.id),
-                recipient: to.to_string(),
-                mail_from: self.sender(),
-                raw,
-            }),
+        match self.render(kind, key, space, to, e, m) {
+            Ok(mail) => Some(mail),
             Err(e) => {
                 tracing::debug!(error = %e, "render failure");
                 tracing::error!(outbound.kind = kind.as_str(), "cannot render generated mail; skipped");
@@ -292,25 +307,53 @@ async fn sender_notices(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
     }
     let mut tx = ctx.app.store.begin().await?;
     for n in pending {
-        let (space, members, _) = ctx.space(n.space_id).await?;
-        let address = ctx.app.config.space_address(&space.slug);
-        let mut model = Model { title: format!("Your message to {address} was not posted"), ..Default::default() };
-        model.intro.push(n.detail.clone());
-        // Only someone who is not a member is told to become one.
-        if member_of(&members, &n.recipient).is_some() {
-            model.intro.push("It is held for review; an admin of the space can release it.".into());
-        } else {
-            model.intro.push(format!("If you should be able to post to {address}, ask an admin of the space to add you as a member."));
-        }
-        let e = ctx.envelope(Some(&space), &n.recipient, format!("Not posted to {address}"));
-        if let Some(m) = ctx.generated(Kind::Notice, format!("notice:{}", n.id), Some(&space), &n.recipient, e, &model)
-            && tx.enqueue(&m, ctx.ts()).await?
-        {
+        // A notice that cannot be rendered stays pending (tried again at every tick, shown by `docket check`).
+        let m = match notice_mail(ctx, &n).await? {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(notice.id = n.id, error = %e, "cannot render the sender notice; kept for the next tick");
+                continue;
+            }
+        };
+        if tx.enqueue(&m, ctx.ts()).await? {
             report.add(Kind::Notice, 1);
         }
         tx.mark_notice_sent(n.id, ctx.ts()).await?;
     }
     tx.commit().await
+}
+
+/// The mail owed for a sender notice, or why it cannot be rendered.
+async fn notice_mail(ctx: &mut Ctx<'_>, n: &Notice) -> Result<Result<NewOutbound, MailerError>, StoreError> {
+    let (space, members, _) = ctx.space(n.space_id).await?;
+    let address = ctx.app.config.space_address(&space.slug);
+    let mut model = Model { title: format!("Your message to {address} was not posted"), ..Default::default() };
+    model.intro.push(n.detail.clone());
+    // Only someone who is not a member is told to become one.
+    if member_of(&members, &n.recipient).is_some() {
+        model.intro.push("It is held for review; an admin of the space can release it.".into());
+    } else {
+        model.intro.push(format!("If you should be able to post to {address}, ask an admin of the space to add you as a member."));
+    }
+    let e = ctx.envelope(Some(&space), &n.recipient, format!("Not posted to {address}"));
+    Ok(ctx.render(Kind::Notice, format!("notice:{}", n.id), Some(&space), &n.recipient, e, &model))
+}
+
+/// Mail kept queued because it cannot be rendered, for `docket check`: every pending sender
+/// notice is rendered again (nothing is queued), and mail to the commands address keeps the
+/// error of its last try.
+pub async fn unrenderable(app: &App, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+    let mut ctx = Ctx::new(app, now);
+    let mut out = Vec::new();
+    for n in app.store.pending_notices().await? {
+        if let Err(e) = notice_mail(&mut ctx, &n).await? {
+            out.push(format!("sender notice #{} to {} cannot be rendered: {e}", n.id, n.recipient));
+        }
+    }
+    for (id, mail_from, error) in app.store.unanswered_commands().await? {
+        out.push(format!("mail #{id} to the commands address from {} cannot be answered: {error}", mail_from.as_deref().unwrap_or("<>")));
+    }
+    Ok(out)
 }
 
 /// Answers mail to the commands address; automata get nothing (RFC 3834 §2).
@@ -359,8 +402,17 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         // address into a source of backscatter.
         let member = !ctx.app.store.memberships(&sender).await?.is_empty();
         let key = if member { format!("command:{id}") } else { format!("command-stranger:{sender}") };
-        if let Some(m) = ctx.generated(Kind::Command, key, None, &sender, e, &model) {
-            mail.push((Kind::Command, m));
+        // An answer that cannot be rendered leaves the mail pending with the error (tried again
+        // at every tick, shown by `docket check`); its commands are idempotent.
+        match ctx.render(Kind::Command, key, None, &sender, e, &model) {
+            Ok(m) => mail.push((Kind::Command, m)),
+            Err(err) => {
+                tracing::error!(command.id = id, error = %err, "cannot render the answer; kept for the next tick");
+                let mut tx = ctx.app.store.begin().await?;
+                tx.mark_command(id, "pending", Some(&format!("cannot render the answer: {err}"))).await?;
+                tx.commit().await?;
+                continue;
+            }
         }
         if answer.send_digest {
             for (member, _) in ctx.app.store.memberships(&sender).await? {

@@ -79,6 +79,13 @@ impl Store {
     pub async fn command_mail(&self) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
         Ok(sqlx::query_as("SELECT id, mail_from, state FROM command_mail ORDER BY id").fetch_all(&self.pool).await?)
     }
+
+    /// Mail to the commands address still pending after a failed answer: (id, sender, error).
+    pub async fn unanswered_commands(&self) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, mail_from, error FROM command_mail WHERE state = 'pending' AND error IS NOT NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
 }
 
 impl Tx {
