@@ -247,6 +247,19 @@ impl Config {
         if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
             r.error("smtp.tls_cert", "tls_cert and tls_key must be set together".into());
         }
+        // The end of DATA holds a message about three times over (its bytes, the parse, the
+        // database's copy): a budget below that could never take the largest message allowed.
+        let (budget, largest) = (config.smtp.memory_budget, config.smtp.max_message_bytes);
+        if budget < largest.saturating_mul(3) {
+            r.error(
+                "smtp.memory_budget",
+                format!(
+                    "{budget} bytes cannot hold a message of smtp.max_message_bytes ({largest}) while it is stored, which takes \
+                     3 times its size: set smtp.memory_budget to at least {} or lower smtp.max_message_bytes",
+                    largest.saturating_mul(3)
+                ),
+            );
+        }
         r.finish()?;
         Ok(config)
     }
@@ -491,6 +504,15 @@ mod tests {
         check("smtp://user:s3cret@localhost:25", true);
         check("smtp://user:s3cret@[::1]:25", true);
         check("smtp://user:s3cret@[2001:db8::1]:25", false);
+    }
+
+    #[test]
+    fn a_memory_budget_below_three_messages_is_refused_naming_both_keys() {
+        let vars = |budget: &str| env(&[("DOCKET__SMTP__MEMORY_BUDGET", budget), ("DOCKET__SMTP__MAX_MESSAGE_BYTES", "1000")]);
+        let text = Config::load_with_env(None, vars("2999")).unwrap_err().to_string();
+        assert!(text.contains("smtp.memory_budget") && text.contains("smtp.max_message_bytes"), "{text}");
+        assert!(text.contains("at least 3000"), "{text}");
+        assert_eq!(Config::load_with_env(None, vars("3000")).unwrap().smtp.memory_budget, 3000);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The memory budget for message data being received (`smtp.memory_budget`), shared by every
 //! SMTP and LMTP session: each session holds a `Reservation` as large as what it buffers, grown as
 //! DATA arrives; growth past the budget is refused, and the session answers 452 4.3.1. So what all
-//! clients together make the server hold stays under one configured bound.
+//! clients together make the server hold stays under one configured bound. A stored message's
+//! parse keeps a share split off the session's until it is processed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +61,14 @@ impl Reservation {
         true
     }
 
+    /// Moves up to `n` bytes of this share into a new one, so they can outlive the session (a
+    /// message's parse waiting to be processed).
+    pub fn split(&mut self, n: u64) -> Reservation {
+        let moved = n.min(self.held);
+        self.held -= moved;
+        Reservation { budget: self.budget.clone(), held: moved }
+    }
+
     pub fn held(&self) -> u64 {
         self.held
     }
@@ -90,5 +99,19 @@ mod tests {
         drop(a);
         drop(b);
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn a_split_share_stays_held_until_it_is_dropped() {
+        let budget = Budget::new(100);
+        let mut session = Reservation::new(budget.clone());
+        assert!(session.resize(70));
+        let queued = session.split(30);
+        assert_eq!((session.held(), queued.held()), (40, 30));
+        assert!(session.resize(0));
+        assert_eq!(budget.used(), 30, "the split share outlives the session's");
+        drop(queued);
+        assert_eq!(budget.used(), 0);
+        assert_eq!(Reservation::new(budget.clone()).split(10).held(), 0, "only what is held moves");
     }
 }

@@ -4,6 +4,7 @@
 //! worker, batched the same way; a crash in between is finished by `ingest::recover`.
 
 use super::address::{self, Recipient};
+use super::budget::Reservation;
 use super::policy::{Reason, Verdict};
 use super::session::Reply;
 use super::{Prepared, Source, StoredMessage, Target, reply_slot, store_prepared, token};
@@ -98,6 +99,9 @@ struct Logged {
     space: Space,
     prepared: Arc<Prepared>,
     rcpt_to: Vec<String>,
+    /// The message's share of the memory budget, given back once it is processed (none for a
+    /// delivery read back from the store).
+    _held: Option<Arc<Reservation>>,
 }
 
 impl Intake {
@@ -168,7 +172,9 @@ impl Intake {
 
     /// End of DATA: one reply per recipient, in order (LMTP needs them all; SMTP sends the first
     /// that is not a success, else a success). 2xx only once the raw message is committed.
-    pub async fn deliver(&self, mail_from: &str, rcpts: &[(String, Rcpt)], raw: Vec<u8>, source: Source) -> Vec<Reply> {
+    /// `held` is the message's share of the memory budget: it stays taken while the parse waits
+    /// in the processing queue.
+    pub async fn deliver(&self, mail_from: &str, rcpts: &[(String, Rcpt)], raw: Vec<u8>, source: Source, held: Reservation) -> Vec<Reply> {
         if raw.iter().all(u8::is_ascii_whitespace) {
             return vec![Reply::new(554, (5, 6, 0), "empty message: nothing to store"); rcpts.len()];
         }
@@ -267,9 +273,10 @@ impl Intake {
                 return verdicts.iter().map(|v| if let Some(Verdict::Reject(r)) = v { r.reply() } else { reply.clone() }).collect();
             }
         };
+        let held = Arc::new(held);
         for ((space, rcpt_to, accepted), insert) in follow.into_iter().zip(inserts) {
             if let (RawInsert::Inserted(inbound_id), true) = (insert, accepted) {
-                let waiting = Logged { inbound_id, space, prepared: prepared.clone(), rcpt_to };
+                let waiting = Logged { inbound_id, space, prepared: prepared.clone(), rcpt_to, _held: Some(held.clone()) };
                 if let Err(mpsc::error::TrySendError::Full(_)) = self.logged.try_send(waiting) {
                     self.overflowed.fetch_add(1, Ordering::Relaxed);
                     self.overflow.store(true, Ordering::Release);
@@ -424,7 +431,7 @@ async fn sweep(app: &App) {
     let mut after = 0;
     let mut spaces: HashMap<i64, Space> = HashMap::new();
     loop {
-        let page = match app.store.unprocessed_inbound(after, MAX_BATCH as i64).await {
+        let page = match app.store.unprocessed_inbound(after, MAX_BATCH as i64, super::PAGE_BYTES).await {
             Ok(page) if page.is_empty() => return,
             Ok(page) => page,
             Err(e) => {
@@ -448,7 +455,7 @@ async fn sweep(app: &App) {
             };
             let rcpt_to = serde_json::from_str(&rcpt_to).unwrap_or_default();
             let (_, prepared) = super::prepare_off_runtime(raw).await;
-            batch.push(Logged { inbound_id, space, prepared: Arc::new(prepared), rcpt_to });
+            batch.push(Logged { inbound_id, space, prepared: Arc::new(prepared), rcpt_to, _held: None });
         }
         run(app, &batch).await;
     }
@@ -510,7 +517,44 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::config::Config;
+    use crate::ingest::budget::Budget;
     use crate::space::MemberSettings;
+
+    /// A delivery outside any budget.
+    fn unbudgeted() -> Reservation {
+        Reservation::new(Budget::new(0))
+    }
+
+    async fn one_space_app(dir: &std::path::Path) -> (App, Space) {
+        let mut config = Config::defaults_in(dir).unwrap();
+        config.server.domain = "docket.test".into();
+        let app = App::open(config).await.unwrap();
+        let space = app.store.add_space("eng", "Engineering", 0).await.unwrap();
+        app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
+        (app, space)
+    }
+
+    /// Issue 11: a stored message's share of the memory budget stays taken while its parse waits
+    /// to be processed, so the queue's parses count against `smtp.memory_budget` too.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_queued_parse_keeps_its_budget_share_until_processed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, space) = one_space_app(dir.path()).await;
+        let (intake, workers) = Intake::start(app.clone());
+        let rcpt = vec![("eng@docket.test".to_string(), Rcpt::Space { space, token_member: None })];
+        let raw = b"From: alice@example.org\r\nSubject: held\r\nMessage-ID: <held@example.org>\r\n\r\nbody\r\n".to_vec();
+        let budget = Budget::new(1 << 20);
+        let mut share = Reservation::new(budget.clone());
+        assert!(share.resize(raw.len() as u64));
+        let replies = intake.deliver("alice@example.org", &rcpt, raw.clone(), Source::Smtp, share).await;
+        assert_eq!(replies[0].code, 250);
+        // Committed, not yet processed: the processor has not run since (one thread, no await).
+        assert_eq!(budget.used(), raw.len() as u64, "the share was given back before processing");
+        drop(intake);
+        workers.flush().await;
+        assert_eq!(count(&app, "state = 'stored'").await, 1);
+        assert_eq!(budget.used(), 0, "processed: the share is back");
+    }
 
     /// Deliveries that overflow the processing queue wait in the store and are swept back in:
     /// every accepted message ends up threaded, none twice.
@@ -528,7 +572,7 @@ mod tests {
             .map(|i| {
                 let (intake, rcpt) = (intake.clone(), rcpt.clone());
                 let raw = format!("From: alice@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n");
-                tokio::spawn(async move { intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp).await })
+                tokio::spawn(async move { intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, unbudgeted()).await })
             })
             .collect();
         for send in sends {

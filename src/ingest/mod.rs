@@ -280,11 +280,15 @@ pub async fn process_logged(
     }
 }
 
+/// Raw bytes read back from the store per page by `recover` and the overflow sweep: a backlog of
+/// large messages is read a few at a time, not 64 or 128 whole messages at once.
+pub(crate) const PAGE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Finishes deliveries whose raw message was committed but not processed (a crash in between).
 pub async fn recover(app: &App) -> Result<usize, IngestError> {
     let (mut done, mut after) = (0, 0);
     // Page by page: a long backlog never sits in memory whole.
-    while let Some(page) = Some(app.store.unprocessed_inbound(after, 64).await?).filter(|p| !p.is_empty()) {
+    while let Some(page) = Some(app.store.unprocessed_inbound(after, 64, PAGE_BYTES).await?).filter(|p| !p.is_empty()) {
         for (inbound_id, space_id, raw, rcpt_to) in page {
             after = inbound_id;
             let space = app.store.space_by_id(space_id).await?;

@@ -229,7 +229,10 @@ impl Talk<'_> {
                             rcpts.push((to, rcpt));
                         }
                         self.rcpts.clear();
-                        let replies = self.intake.deliver(&mail_from, &rcpts, data, self.door.source).await;
+                        // The parse waits for processing after the session moves on: its share
+                        // goes with it.
+                        let queued = self.reserved.split(data.len() as u64);
+                        let replies = self.intake.deliver(&mail_from, &rcpts, data, self.door.source, queued).await;
                         session.delivered(replies);
                     }
                     Step::StartTls => {

@@ -89,11 +89,25 @@ impl Store {
     }
 
     /// Logged deliveries that were not processed (the process stopped between the raw commit and
-    /// the message commit, or the intake queue was full), oldest first: at most `limit` after `after`.
-    pub async fn unprocessed_inbound(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64, Vec<u8>, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, space_id, raw, rcpt_to FROM inbound WHERE state = 'received' AND id > $1 ORDER BY id LIMIT $2")
+    /// the message commit, or the intake queue was full), oldest first: at most `limit` after
+    /// `after`, and no more raw bytes than `max_bytes` (always at least one delivery), so a page of
+    /// large messages is as small in memory as a page of small ones.
+    pub async fn unprocessed_inbound(
+        &self,
+        after: i64,
+        limit: i64,
+        max_bytes: u64,
+    ) -> Result<Vec<(i64, i64, Vec<u8>, String)>, StoreError> {
+        let sizes: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, CAST(LENGTH(raw) AS BIGINT) FROM inbound WHERE state = 'received' AND id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        let Some(last) = page_end(&sizes, max_bytes) else { return Ok(Vec::new()) };
+        Ok(sqlx::query_as("SELECT id, space_id, raw, rcpt_to FROM inbound WHERE state = 'received' AND id > $1 AND id <= $2 ORDER BY id")
             .bind(after)
-            .bind(limit)
+            .bind(last)
             .fetch_all(&self.pool)
             .await?)
     }
@@ -103,6 +117,21 @@ impl Store {
         sqlx::query("UPDATE inbound SET state = 'failed', error = $1 WHERE id = $2").bind(error).bind(id).execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// The last id of a page of (id, size) rows that stays within `max_bytes`; the first row always
+/// fits, so a message larger than the bound still gets its page.
+fn page_end(sizes: &[(i64, i64)], max_bytes: u64) -> Option<i64> {
+    let mut total = 0u64;
+    let mut last = None;
+    for &(id, size) in sizes {
+        total = total.saturating_add(u64::try_from(size).unwrap_or(0));
+        if last.is_some() && total > max_bytes {
+            break;
+        }
+        last = Some(id);
+    }
+    last
 }
 
 impl Tx {
@@ -401,4 +430,17 @@ fn rows(count: usize, width: usize) -> String {
         .map(|r| format!("({})", (1..=width).map(|c| format!("${}", r * width + c)).collect::<Vec<_>>().join(", ")))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_end;
+
+    #[test]
+    fn a_page_stops_before_the_row_that_would_pass_the_byte_bound() {
+        assert_eq!(page_end(&[], 100), None);
+        assert_eq!(page_end(&[(1, 40), (2, 40), (3, 40)], 100), Some(2));
+        assert_eq!(page_end(&[(1, 40), (2, 60), (3, 1)], 100), Some(2), "exactly the bound fits");
+        assert_eq!(page_end(&[(7, 500), (8, 1)], 100), Some(7), "a message over the bound gets a page alone");
+    }
 }
