@@ -144,6 +144,8 @@ pub enum ItemTable {
     Proposals,
 }
 
+/// One row of `item_history` for a message: kind, item id, field, old, new, and the task's title.
+type HistoryRow = (String, i64, String, Option<String>, Option<String>, Option<String>);
 impl ItemTable {
     fn as_str(self) -> &'static str {
         match self {
@@ -495,7 +497,7 @@ impl Store {
                 .bind(message_id)
                 .fetch_all(&self.pool)
                 .await?;
-        let history: Vec<(String, i64, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        let history: Vec<HistoryRow> = sqlx::query_as(
             "SELECT h.kind, h.item_id, h.field, h.old_value, h.new_value, t.title FROM item_history h \
              LEFT JOIN tasks t ON h.kind = 'T' AND t.id = h.item_id WHERE h.message_id = $1 ORDER BY h.id",
         )
