@@ -518,6 +518,99 @@ async fn a_notice_or_answer_that_cannot_be_rendered_stays_queued_and_check_shows
     }
 }
 
+/// An `outbound.from` docket's configuration accepts but lettre cannot hold (a local part over
+/// the 64 octets of RFC 5321 §4.5.3.1.1): every generated mail fails to render until it is fixed.
+fn unrenderable_from() -> String {
+    format!("{}@docket.test", "n".repeat(65))
+}
+
+/// Issue 11: generated mail of every kind that cannot be rendered is never dropped. Nothing goes
+/// out, each mail waits in `unrendered` under the dedup key its queue row will have (the planner
+/// moves on: the message is planned, the digest slot considered), every tick renders it again
+/// and `docket check` lists it; once the cause is fixed the next tick sends each exactly once.
+#[tokio::test]
+async fn generated_mail_that_cannot_be_rendered_is_kept_shown_and_sent_once_fixed() {
+    for mut t in backends().await {
+        let bad = unrenderable_from();
+        configure_with(&mut t, None, &[("DOCKET__OUTBOUND__FROM", &bad)]);
+        let sent = t.record();
+        team(&t).await;
+        let at = |d: u32, h: u32, m: u32| chrono::Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap();
+        // A receipt to alice, a reminder before her task is due, a closing notice of the proposal.
+        let plan = "#action Write it @alice due 2026-11-25 17:00\n#propose Tabs over spaces by 2026-11-26 12:00\n";
+        t.ingest(&Mail::new("k1@example.org", "Plan").body(plan).raw(), "eng").await;
+        // A thread going round in circles: a loop alert to each participant.
+        for (i, who) in ["alice", "bob", "dave", "alice", "bob", "dave"].iter().enumerate() {
+            let mut mail = Mail::new(&format!("k-loop{i}@example.org"), if i == 0 { "Cache" } else { "Re: Cache" })
+                .from(&format!("{who}@example.org"))
+                .body(&format!("Round {i}, still unsure.\n"));
+            if i > 0 {
+                mail = mail.reply_to(&format!("k-loop{}@example.org", i - 1));
+            }
+            t.ingest(&mail.raw(), "eng").await;
+        }
+        // A sender notice and an answer of the commands address (they stay pending).
+        refused(&t, "stranger@elsewhere.org").await;
+        command(&t, "k-c1@example.org", "bob@example.org", "help", "", "").await;
+        // Through the day: the reminder's stage, the digests, the closing notice.
+        for now in [at(24, 9, 0), at(24, 16, 30), at(25, 8, 0), at(25, 11, 30)] {
+            t.clock.set(now);
+            t.tick().await;
+        }
+        let generated = |got: Vec<Sent>| -> Vec<(String, String)> {
+            let mut out: Vec<(String, String)> = got.into_iter().filter(|s| s.kind() != "fanout").map(|s| (s.kind(), s.to)).collect();
+            out.sort();
+            out
+        };
+        assert_eq!(generated(sent.take()), Vec::<(String, String)>::new(), "[{}] nothing generated went out", t.backend);
+        let kept = t.app.store.unrendered_after("", 1000).await.unwrap();
+        let mut want: Vec<(String, String)> = kept.iter().map(|u| (u.kind.clone(), u.recipient.clone())).collect();
+        for kind in ["receipt", "reminder", "loop", "digest", "proposal"] {
+            assert!(kept.iter().any(|u| u.kind == kind), "[{}] no {kind} kept: {want:?}", t.backend);
+        }
+        assert!(kept.iter().all(|u| u.error.contains("is not an address")), "[{}] {kept:?}", t.backend);
+        assert!(kept.iter().any(|u| u.dedup_key == "receipt:1" && u.recipient == "alice@example.org"), "{kept:?}");
+        assert_eq!(kept.iter().filter(|u| u.kind == "loop").count(), 3, "[{}] one per participant", t.backend);
+        assert_eq!(kept.iter().filter(|u| u.kind == "proposal").count(), 5, "[{}] one per member", t.backend);
+        // Every tick renders them again: no new rows, one more attempt each, still nothing sent.
+        t.tick().await;
+        assert!(generated(sent.take()).is_empty(), "[{}]", t.backend);
+        let again = t.app.store.unrendered_after("", 1000).await.unwrap();
+        assert_eq!(again.len(), kept.len(), "[{}]", t.backend);
+        for (before, after) in kept.iter().zip(&again) {
+            assert_eq!((&after.dedup_key, after.attempts), (&before.dedup_key, before.attempts + 1), "[{}]", t.backend);
+        }
+        let problems = docket::notify::jobs::unrenderable(&t.app, t.app.now()).await.unwrap();
+        for u in &kept {
+            let line = format!("{} mail {} to {} cannot be rendered (", u.kind, u.dedup_key, u.recipient);
+            assert!(
+                problems.iter().any(|p| p.starts_with(&line) && p.contains("is not an address")),
+                "[{}] {line} in {problems:?}",
+                t.backend
+            );
+        }
+        // Fixed: the next tick sends each kept mail once, from the sender configured now.
+        configure(&mut t, None);
+        let sent = t.record();
+        t.tick().await;
+        let got = sent.take();
+        assert!(got.iter().filter(|s| s.kind() != "fanout").all(|s| s.header("From").is_some_and(|f| f.contains("<docket@docket.test>"))));
+        want.push(("command".into(), "bob@example.org".into()));
+        want.push(("notice".into(), "stranger@elsewhere.org".into()));
+        want.sort();
+        assert_eq!(generated(got), want, "[{}] each kept mail exactly once", t.backend);
+        assert!(t.app.store.unrendered_after("", 1000).await.unwrap().is_empty(), "[{}]", t.backend);
+        assert_eq!(docket::notify::jobs::unrenderable(&t.app, t.app.now()).await.unwrap(), Vec::<String>::new());
+        for u in &kept {
+            let rows = t.app.store.outbound_for(&u.recipient).await.unwrap();
+            let states: Vec<&str> = rows.iter().filter(|r| r.0 == u.dedup_key).map(|r| r.2.as_str()).collect();
+            assert_eq!(states, ["sent"], "[{}] {}", t.backend, u.dedup_key);
+        }
+        t.tick().await;
+        assert!(generated(sent.take()).is_empty(), "[{}] sent once", t.backend);
+    }
+}
+
 #[tokio::test]
 async fn the_message_floor_never_passes_an_unplanned_message() {
     for mut t in backends().await {
@@ -631,6 +724,29 @@ mod cli {
         let check = docket(d, &["check"], None, &[]);
         assert_eq!(check.status.code(), Some(1), "{}", out(&check));
         assert!(out(&check).contains(&format!("problem: sender notice #1 to {sender} cannot be rendered: ")), "{}", out(&check));
+    }
+
+    /// Issue 11: `docket check` names a receipt that cannot be rendered and exits 1 until a tick
+    /// with the cause fixed has sent it.
+    #[tokio::test]
+    async fn check_shows_generated_mail_that_cannot_be_rendered_until_it_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let bad = unrenderable_from();
+        let env = [("DOCKET__OUTBOUND__FROM", bad.as_str())];
+        let now = setup(d, &env).await;
+        let at = (now + chrono::Duration::minutes(5)).to_rfc3339();
+        let tick = ok(docket(d, &["tick", "--now", &at], None, &env));
+        assert!(!tick.contains("queued 1 receipt") && tick.contains("cannot render generated mail; kept"), "{tick}");
+        let check = docket(d, &["check"], None, &env);
+        assert_eq!(check.status.code(), Some(1), "{}", out(&check));
+        let want = "problem: receipt mail receipt:1 to alice@example.org cannot be rendered (1 attempt(s) since ";
+        assert!(out(&check).contains(want) && out(&check).contains("is not an address"), "{}", out(&check));
+        let later = (now + chrono::Duration::minutes(6)).to_rfc3339();
+        let tick = ok(docket(d, &["tick", "--now", &later], None, &[]));
+        assert!(tick.contains("queued 1 receipt"), "{tick}");
+        let check = ok(docket(d, &["check"], None, &[]));
+        assert!(!check.contains("problem"), "{check}");
     }
 
     #[tokio::test]

@@ -5,9 +5,8 @@
 
 use super::commands;
 use super::digest::{self, Schedule};
-use super::mailer::MailerError;
 use super::outbound::{self, Delivery};
-use super::render::{self, Model, Row};
+use super::render::{self, Model, Plan, RenderError, Row};
 use super::{Kind, fanout, local_time, loops, proposals, receipts, reminders, zone};
 use crate::app::App;
 use crate::ingest::policy::{self, Facts, Verdict};
@@ -16,8 +15,10 @@ use crate::parse::{mime, reply};
 use crate::store::StoreError;
 use crate::store::intake::Notice;
 use crate::store::items::ProposalRow;
+use crate::store::messages::Tx;
 use crate::store::outbound::{DecisionOut, ItemTable, LoopDecision, MessageOut, NewOutbound, ThreadMessage};
 use crate::store::spaces::{Member, Space};
+use crate::store::unrendered::{NewUnrendered, Unrendered};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -27,6 +28,10 @@ const MESSAGE_PAGE: i64 = 16;
 const MEMBER_PAGE: i64 = 500;
 /// Rendered mail held before it is queued (bounds memory when thousands are due at once).
 const QUEUE_BATCH: usize = 500;
+/// Kept unrendered mail rendered again per transaction.
+const RERENDER_PAGE: i64 = 100;
+/// Kept unrendered mail `docket check` names one by one; the rest is counted.
+const CHECK_LIST: usize = 20;
 /// A message received this long ago is committed whatever writer stored it: the floor may pass it.
 const SETTLE: i64 = 3600;
 /// Threads looked at for loop alerts: those active in this window.
@@ -56,6 +61,7 @@ impl Report {
 pub async fn run(app: &App, now: DateTime<Utc>) -> Result<Report, StoreError> {
     let mut report = Report::default();
     let mut ctx = Ctx::new(app, now);
+    rerender(&mut ctx, &mut report).await?;
     fan_out(&mut ctx, &mut report).await?;
     sender_notices(&mut ctx, &mut report).await?;
     commands_mail(&mut ctx, &mut report).await?;
@@ -141,7 +147,7 @@ impl<'a> Ctx<'a> {
         to: &str,
         e: render::Envelope,
         m: &Model,
-    ) -> Result<NewOutbound, MailerError> {
+    ) -> Result<NewOutbound, RenderError> {
         Ok(NewOutbound {
             raw: render::mail(kind, e, m, self.domain(), self.now)?,
             dedup_key: key,
@@ -152,16 +158,40 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// [`Ctx::render`], logging a failure and skipping the mail.
-    fn generated(&self, kind: Kind, key: String, space: Option<&Space>, to: &str, e: render::Envelope, m: &Model) -> Option<NewOutbound> {
-        match self.render(kind, key, space, to, e, m) {
-            Ok(mail) => Some(mail),
-            Err(e) => {
-                tracing::debug!(error = %e, "render failure");
-                tracing::error!(outbound.kind = kind.as_str(), "cannot render generated mail; skipped");
-                None
+    /// [`Ctx::render`]; a mail that cannot be rendered is kept with its plan and error (the
+    /// caller records it where it would have queued the mail), never dropped.
+    fn generated(&self, kind: Kind, key: String, space: Option<&Space>, to: &str, e: render::Envelope, m: &Model) -> Generated {
+        match self.render(kind, key.clone(), space, to, e.clone(), m) {
+            Ok(mail) => Generated::Mail(mail),
+            Err(err) => {
+                tracing::warn!(outbound.kind = kind.as_str(), outbound.key = %key, error = %err, "cannot render generated mail; kept for the next run (docket check)");
+                Generated::Unrendered(NewUnrendered {
+                    dedup_key: key,
+                    kind: kind.as_str().into(),
+                    space_id: space.map(|s| s.id),
+                    recipient: to.to_string(),
+                    plan: Plan { envelope: e, model: m.clone() }.to_json(),
+                    error: err.to_string(),
+                })
             }
         }
+    }
+
+    /// A kept mail rendered again, From and envelope sender as configured now (a wrong
+    /// `outbound.from` may have been what failed).
+    fn render_again(&self, row: &Unrendered) -> Result<(Kind, NewOutbound), RenderError> {
+        let kind: Kind = row.kind.parse().map_err(RenderError::Plan)?;
+        let mut plan = Plan::from_json(&row.plan)?;
+        plan.envelope.from = self.sender();
+        let mail = NewOutbound {
+            raw: render::mail(kind, plan.envelope, &plan.model, self.domain(), self.now)?,
+            dedup_key: row.dedup_key.clone(),
+            kind: row.kind.clone(),
+            space_id: row.space_id,
+            recipient: row.recipient.clone(),
+            mail_from: self.sender(),
+        };
+        Ok((kind, mail))
     }
 
     fn envelope(&self, space: Option<&Space>, to: &str, subject: String) -> render::Envelope {
@@ -176,6 +206,74 @@ impl<'a> Ctx<'a> {
             references: Vec::new(),
             headers: Vec::new(),
         }
+    }
+}
+
+/// A planned generated mail: rendered for the queue, or kept to be rendered again.
+#[derive(Debug, Clone)]
+enum Generated {
+    Mail(NewOutbound),
+    Unrendered(NewUnrendered),
+}
+
+/// Queues a rendered mail, or keeps one that failed to render; true when newly queued.
+async fn put(tx: &mut Tx, g: &Generated, now: i64) -> Result<bool, StoreError> {
+    match g {
+        Generated::Mail(m) => tx.enqueue(m, now).await,
+        Generated::Unrendered(u) => {
+            tx.record_unrendered(u, now).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// [`put`] for a batch, in one transaction; returns how many were newly queued.
+async fn put_all(app: &App, planned: &[Generated], now: i64) -> Result<usize, StoreError> {
+    if planned.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = app.store.begin().await?;
+    let mut n = 0;
+    for g in planned {
+        if put(&mut tx, g, now).await? {
+            n += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Renders the mail kept in `unrendered` again: what renders now is queued under its key and
+/// forgotten in one transaction; what still fails counts the attempt and keeps the newest error.
+async fn rerender(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+    let mut after = String::new();
+    loop {
+        let page = ctx.app.store.unrendered_after(&after, RERENDER_PAGE).await?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = last.dedup_key.clone();
+        let mut tx = ctx.app.store.begin().await?;
+        for row in &page {
+            match ctx.render_again(row) {
+                Ok((kind, mail)) => {
+                    if tx.enqueue(&mail, ctx.ts()).await? {
+                        report.add(kind, 1);
+                    }
+                    tx.forget_unrendered(&row.dedup_key).await?;
+                }
+                Err(err) => {
+                    let again = NewUnrendered {
+                        dedup_key: row.dedup_key.clone(),
+                        kind: row.kind.clone(),
+                        space_id: row.space_id,
+                        recipient: row.recipient.clone(),
+                        plan: row.plan.clone(),
+                        error: err.to_string(),
+                    };
+                    tx.record_unrendered(&again, ctx.ts()).await?;
+                }
+            }
+        }
+        tx.commit().await?;
     }
 }
 
@@ -224,7 +322,11 @@ struct Queue<'r> {
 
 impl Queue<'_> {
     async fn push(&mut self, kind: Kind, m: NewOutbound) -> Result<(), StoreError> {
-        if self.tx.enqueue(&m, self.now).await? {
+        self.put(kind, Generated::Mail(m)).await
+    }
+
+    async fn put(&mut self, kind: Kind, g: Generated) -> Result<(), StoreError> {
+        if put(&mut self.tx, &g, self.now).await? {
             self.report.add(kind, 1);
         }
         Ok(())
@@ -293,10 +395,8 @@ async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Queue<'_>) 
     e.in_reply_to = msg.message_id.clone();
     e.references = msg.message_id.iter().cloned().collect();
     e.headers.push(("X-Loop", space_address.clone()));
-    if let Some(m) = ctx.generated(Kind::Receipt, format!("receipt:{}", msg.id), Some(&space), sender, e, &model) {
-        out.push(Kind::Receipt, m).await?;
-    }
-    Ok(())
+    let receipt = ctx.generated(Kind::Receipt, format!("receipt:{}", msg.id), Some(&space), sender, e, &model);
+    out.put(Kind::Receipt, receipt).await
 }
 
 /// The one notice a human sender is owed when their mail was not posted.
@@ -324,7 +424,7 @@ async fn sender_notices(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
 }
 
 /// The mail owed for a sender notice, or why it cannot be rendered.
-async fn notice_mail(ctx: &mut Ctx<'_>, n: &Notice) -> Result<Result<NewOutbound, MailerError>, StoreError> {
+async fn notice_mail(ctx: &mut Ctx<'_>, n: &Notice) -> Result<Result<NewOutbound, RenderError>, StoreError> {
     let (space, members, _) = ctx.space(n.space_id).await?;
     let address = ctx.app.config.space_address(&space.slug);
     let mut model = Model { title: format!("Your message to {address} was not posted"), ..Default::default() };
@@ -339,9 +439,10 @@ async fn notice_mail(ctx: &mut Ctx<'_>, n: &Notice) -> Result<Result<NewOutbound
     Ok(ctx.render(Kind::Notice, format!("notice:{}", n.id), Some(&space), &n.recipient, e, &model))
 }
 
-/// Mail kept queued because it cannot be rendered, for `docket check`: every pending sender
-/// notice is rendered again (nothing is queued), and mail to the commands address keeps the
-/// error of its last try.
+/// Mail kept because it cannot be rendered, for `docket check`: every pending sender notice is
+/// rendered again (nothing is queued), mail to the commands address keeps the error of its last
+/// try, and every other generated mail waits in `unrendered` with its last error (the first
+/// [`CHECK_LIST`] named, the rest counted).
 pub async fn unrenderable(app: &App, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
     let mut ctx = Ctx::new(app, now);
     let mut out = Vec::new();
@@ -352,6 +453,23 @@ pub async fn unrenderable(app: &App, now: DateTime<Utc>) -> Result<Vec<String>, 
     }
     for (id, mail_from, error) in app.store.unanswered_commands().await? {
         out.push(format!("mail #{id} to the commands address from {} cannot be answered: {error}", mail_from.as_deref().unwrap_or("<>")));
+    }
+    let kept = app.store.unrendered_after("", i64::try_from(CHECK_LIST).unwrap_or(20)).await?;
+    for u in &kept {
+        out.push(format!(
+            "{} mail {} to {} cannot be rendered ({} attempt(s) since {}, tried again at every tick): {}",
+            u.kind,
+            u.dedup_key,
+            u.recipient,
+            u.attempts,
+            DateTime::from_timestamp(u.created_at, 0).map_or_else(|| u.created_at.to_string(), |t| t.to_rfc3339()),
+            u.error
+        ));
+    }
+    let total = app.store.unrendered_count().await?;
+    let more = total - i64::try_from(kept.len()).unwrap_or(0);
+    if more > 0 {
+        out.push(format!("{more} more generated mail(s) cannot be rendered (tried again at every tick)"));
     }
     Ok(out)
 }
@@ -405,7 +523,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         // An answer that cannot be rendered leaves the mail pending with the error (tried again
         // at every tick, shown by `docket check`); its commands are idempotent.
         match ctx.render(Kind::Command, key, None, &sender, e, &model) {
-            Ok(m) => mail.push((Kind::Command, m)),
+            Ok(m) => mail.push((Kind::Command, Generated::Mail(m))),
             Err(err) => {
                 tracing::error!(command.id = id, error = %err, "cannot render the answer; kept for the next tick");
                 let mut tx = ctx.app.store.begin().await?;
@@ -427,7 +545,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         }
         let mut tx = ctx.app.store.begin().await?;
         for (kind, m) in &mail {
-            if tx.enqueue(m, ctx.ts()).await? {
+            if put(&mut tx, m, ctx.ts()).await? {
                 report.add(*kind, 1);
             }
         }
@@ -480,14 +598,12 @@ async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), St
         e.references = ctx.app.store.item_references(ItemTable::Tasks, r.task.id).await?;
         e.in_reply_to = e.references.last().cloned();
         e.headers = ctx.list_headers(&space, member);
-        if let Some(m) = ctx.generated(Kind::Reminder, r.key.clone(), Some(&space), &member.email, e, &model) {
-            mail.push(m);
-            if mail.len() >= QUEUE_BATCH {
-                report.add(Kind::Reminder, outbound::queue(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
-            }
+        mail.push(ctx.generated(Kind::Reminder, r.key.clone(), Some(&space), &member.email, e, &model));
+        if mail.len() >= QUEUE_BATCH {
+            report.add(Kind::Reminder, put_all(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
         }
     }
-    report.add(Kind::Reminder, outbound::queue(ctx.app, &mail, ctx.ts()).await?);
+    report.add(Kind::Reminder, put_all(ctx.app, &mail, ctx.ts()).await?);
     Ok(())
 }
 
@@ -549,15 +665,13 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             e.in_reply_to = references.last().cloned();
             e.references = references.clone();
             e.headers = ctx.list_headers(&space, member);
-            if let Some(m) = ctx.generated(Kind::Proposal, key(&member.email), Some(&space), &member.email, e, &model) {
-                mail.push(m);
-                if mail.len() >= QUEUE_BATCH {
-                    report.add(Kind::Proposal, outbound::queue(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
-                }
+            mail.push(ctx.generated(Kind::Proposal, key(&member.email), Some(&space), &member.email, e, &model));
+            if mail.len() >= QUEUE_BATCH {
+                report.add(Kind::Proposal, put_all(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
             }
         }
     }
-    report.add(Kind::Proposal, outbound::queue(ctx.app, &mail, ctx.ts()).await?);
+    report.add(Kind::Proposal, put_all(ctx.app, &mail, ctx.ts()).await?);
     Ok(())
 }
 
@@ -607,15 +721,13 @@ async fn loop_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<Looping, St
             e.in_reply_to = last.clone();
             e.references = references.clone();
             e.headers = ctx.list_headers(&space, member);
-            if let Some(m) = ctx.generated(Kind::Loop, a.key(&member.email), Some(&space), &member.email, e, &model) {
-                mail.push(m);
-                if mail.len() >= QUEUE_BATCH {
-                    report.add(Kind::Loop, outbound::queue(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
-                }
+            mail.push(ctx.generated(Kind::Loop, a.key(&member.email), Some(&space), &member.email, e, &model));
+            if mail.len() >= QUEUE_BATCH {
+                report.add(Kind::Loop, put_all(ctx.app, &std::mem::take(&mut mail), ctx.ts()).await?);
             }
         }
     }
-    report.add(Kind::Loop, outbound::queue(ctx.app, &mail, ctx.ts()).await?);
+    report.add(Kind::Loop, put_all(ctx.app, &mail, ctx.ts()).await?);
     Ok(looping)
 }
 
@@ -649,7 +761,7 @@ async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> R
         }
         let mut tx = ctx.app.store.begin().await?;
         for m in &mail {
-            if tx.enqueue(m, ctx.ts()).await? {
+            if put(&mut tx, m, ctx.ts()).await? {
                 report.add(Kind::Digest, 1);
             }
         }
@@ -785,7 +897,7 @@ async fn digest_mail(
     looping: &Looping,
     force: bool,
     key: String,
-) -> Result<Option<NewOutbound>, StoreError> {
+) -> Result<Option<Generated>, StoreError> {
     let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
     let news_key = (space.id, since);
     if !ctx.news.contains_key(&news_key) {
@@ -798,7 +910,7 @@ async fn digest_mail(
     let mut e = ctx.envelope(Some(space), &member.email, subject);
     e.reply_to = Some(format!("{}@{}", crate::ingest::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);
-    Ok(ctx.generated(Kind::Digest, key, Some(space), &member.email, e, &model))
+    Ok(Some(ctx.generated(Kind::Digest, key, Some(space), &member.email, e, &model)))
 }
 
 /// `docket digest --preview EMAIL --now T`: what each of the address's memberships would get

@@ -2,6 +2,7 @@
 //! MIME and RFC 2047 work) and hands finished bytes to a relay (`outbound.smtp_url`) or, with no
 //! relay configured, to a Maildir under `DATA_DIR/outbox/` that any mail client can open.
 
+use super::render::RenderError;
 use crate::config::Config;
 use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
@@ -22,8 +23,6 @@ const RELAY_TIMEOUT: Duration = Duration::from_secs(60);
 pub enum MailerError {
     #[error("outbound.smtp_url: {0} (expected smtp://host:port, smtp://user:pass@host:587?tls=required or smtps://host:465)")]
     BadRelay(String),
-    #[error("cannot compose mail: {0}")]
-    Compose(String),
 }
 
 /// Why a hand-over failed: a temporary failure is retried later, a permanent one (a 5xx reply
@@ -200,9 +199,9 @@ pub struct Draft {
 
 /// multipart/alternative with a text and an HTML part; every generated mail carries
 /// `Auto-Submitted: auto-generated` (RFC 3834 §5) so that no responder answers it.
-pub fn compose(d: &Draft) -> Result<Vec<u8>, MailerError> {
-    let mailbox = |name: Option<&str>, addr: &str| -> Result<Mailbox, MailerError> {
-        let address = addr.parse::<Address>().map_err(|_| MailerError::Compose(format!("'{addr}' is not an address")))?;
+pub fn compose(d: &Draft) -> Result<Vec<u8>, RenderError> {
+    let mailbox = |name: Option<&str>, addr: &str| -> Result<Mailbox, RenderError> {
+        let address = addr.parse::<Address>().map_err(|_| RenderError::Address(addr.to_string()))?;
         Ok(Mailbox::new(name.filter(|n| !n.is_empty()).map(|n| crate::display::line(n).into_owned()), address))
     };
     let mut b = Message::builder()
@@ -229,7 +228,7 @@ pub fn compose(d: &Draft) -> Result<Vec<u8>, MailerError> {
     let body = MultiPart::alternative()
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(d.text.clone()))
         .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(d.html.clone()));
-    let message = b.multipart(body).map_err(|e| MailerError::Compose(e.to_string()))?;
+    let message = b.multipart(body).map_err(|e| RenderError::Message(e.to_string()))?;
     Ok(message.formatted())
 }
 

@@ -46,6 +46,23 @@ impl Kind {
             Kind::Notice => "notice",
         }
     }
+
+    pub const ALL: [Kind; 8] =
+        [Kind::Fanout, Kind::Receipt, Kind::Reminder, Kind::Proposal, Kind::Digest, Kind::Loop, Kind::Command, Kind::Notice];
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Kind, String> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown kind of mail '{s}'"))
+    }
 }
 
 /// A member's zone: their setting when it names a known zone, else the server's.
@@ -86,6 +103,14 @@ mod tests {
         check("@bobby not you", false);
         check("@bob.smith not you", false);
         check("bob without at", false);
+    }
+
+    #[test]
+    fn kinds_read_back_as_written() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.to_string().parse::<Kind>(), Ok(kind));
+        }
+        assert!("letter".parse::<Kind>().is_err());
     }
 
     #[test]

@@ -1,14 +1,33 @@
 //! Generated mail, rendered: a `Model` (title, paragraphs, sections of rows, warnings) goes
 //! through the kind's askama templates in `templates/mail/` — a text part and an HTML part that
-//! escapes everything it prints — and `mailer::compose` makes the MIME message.
+//! escapes everything it prints — and `mailer::compose` makes the MIME message. A mail that
+//! cannot be rendered is a `RenderError`; its `Plan` (envelope and model) is kept as JSON in the
+//! `unrendered` table and rendered again at every tick.
 
 use super::Kind;
-use super::mailer::{self, Draft, MailerError};
+use super::mailer::{self, Draft};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a generated mail could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {template}: {source}")]
+    Template { template: &'static str, source: askama::Error },
+    /// An address lettre cannot hold (RFC 5321 §4.5.3.1: a local part over 64 octets, …).
+    #[error("'{0}' is not an address")]
+    Address(String),
+    #[error("cannot build the message: {0}")]
+    Message(String),
+    #[error("{0} mail is not rendered from a template")]
+    NotTemplated(&'static str),
+    #[error("the kept plan cannot be read: {0}")]
+    Plan(String),
+}
 
 /// One line of a list: `T-4 Write the guide` / `owner bob, due Fri 17:00`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub label: String,
     pub text: String,
@@ -26,14 +45,14 @@ impl Row {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     pub heading: String,
     pub rows: Vec<Row>,
 }
 
 /// What a generated mail says; every kind's templates read the same fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {
     pub title: String,
     pub intro: Vec<String>,
@@ -86,23 +105,27 @@ templates! {
 }
 
 /// The text and HTML parts of a model for a kind.
-pub fn parts(kind: Kind, m: &Model) -> Result<(String, String), MailerError> {
-    let r = |r: askama::Result<String>| r.map_err(|e| MailerError::Compose(e.to_string()));
-    Ok(match kind {
-        Kind::Receipt => (r(ReceiptText { m }.render())?, r(ReceiptHtml { m }.render())?),
-        Kind::Reminder => (r(ReminderText { m }.render())?, r(ReminderHtml { m }.render())?),
-        Kind::Proposal => (r(ProposalText { m }.render())?, r(ProposalHtml { m }.render())?),
-        Kind::Loop => (r(LoopText { m }.render())?, r(LoopHtml { m }.render())?),
-        Kind::Digest => (r(DigestText { m }.render())?, r(DigestHtml { m }.render())?),
-        Kind::Notice => (r(NoticeText { m }.render())?, r(NoticeHtml { m }.render())?),
-        Kind::Command => (r(CommandText { m }.render())?, r(CommandHtml { m }.render())?),
+pub fn parts(kind: Kind, m: &Model) -> Result<(String, String), RenderError> {
+    let both = |text: askama::Result<String>, html: askama::Result<String>| -> Result<(String, String), RenderError> {
+        let text = text.map_err(|source| RenderError::Template { template: "text", source })?;
+        let html = html.map_err(|source| RenderError::Template { template: "html", source })?;
+        Ok((text, html))
+    };
+    match kind {
+        Kind::Receipt => both(ReceiptText { m }.render(), ReceiptHtml { m }.render()),
+        Kind::Reminder => both(ReminderText { m }.render(), ReminderHtml { m }.render()),
+        Kind::Proposal => both(ProposalText { m }.render(), ProposalHtml { m }.render()),
+        Kind::Loop => both(LoopText { m }.render(), LoopHtml { m }.render()),
+        Kind::Digest => both(DigestText { m }.render(), DigestHtml { m }.render()),
+        Kind::Notice => both(NoticeText { m }.render(), NoticeHtml { m }.render()),
+        Kind::Command => both(CommandText { m }.render(), CommandHtml { m }.render()),
         // A copy is the author's own message with list headers (`fanout::copy`), never rendered.
-        Kind::Fanout => return Err(MailerError::Compose("fan-out copies are not rendered".into())),
-    })
+        Kind::Fanout => Err(RenderError::NotTemplated(kind.as_str())),
+    }
 }
 
 /// Addressing of one generated mail.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub from_name: String,
     pub from: String,
@@ -112,7 +135,50 @@ pub struct Envelope {
     pub subject: String,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
+    /// Extra headers, named from [`HEADERS`].
+    #[serde(with = "header_names")]
     pub headers: Vec<(&'static str, String)>,
+}
+
+/// The extra headers generated mail may carry (a kept plan names only these).
+pub const HEADERS: [&str; 4] = ["List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "X-Loop"];
+
+/// Header names as text in a kept plan, read back as the names of [`HEADERS`].
+mod header_names {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(headers: &[(&'static str, String)], s: S) -> Result<S::Ok, S::Error> {
+        headers.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(&'static str, String)>, D::Error> {
+        let raw: Vec<(String, String)> = Vec::deserialize(d)?;
+        raw.into_iter()
+            .map(|(name, value)| match super::HEADERS.iter().find(|h| h.eq_ignore_ascii_case(&name)) {
+                Some(h) => Ok((*h, value)),
+                None => Err(D::Error::custom(format!("unknown header '{name}'"))),
+            })
+            .collect()
+    }
+}
+
+/// A generated mail before rendering: what the `unrendered` table keeps (as JSON) for a mail
+/// that could not be rendered, to render it again later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub envelope: Envelope,
+    pub model: Model,
+}
+
+impl Plan {
+    pub fn to_json(&self) -> String {
+        // Strings, vectors and options only: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<Plan, RenderError> {
+        serde_json::from_str(json).map_err(|e| RenderError::Plan(e.to_string()))
+    }
 }
 
 /// A unique Message-ID on our domain; `docket.` marks it as ours for loop detection.
@@ -128,7 +194,7 @@ pub fn message_id(kind: Kind, domain: &str) -> String {
 }
 
 /// Renders and composes a generated mail dated `now`.
-pub fn mail(kind: Kind, e: Envelope, m: &Model, domain: &str, now: DateTime<Utc>) -> Result<Vec<u8>, MailerError> {
+pub fn mail(kind: Kind, e: Envelope, m: &Model, domain: &str, now: DateTime<Utc>) -> Result<Vec<u8>, RenderError> {
     let (text, html) = parts(kind, m)?;
     let mut headers = e.headers;
     headers.push(("X-Docket-Kind", kind.as_str().to_string()));
@@ -178,6 +244,27 @@ mod tests {
         assert!(!text.lines().any(|l| l.trim() == "-"), "{text}");
         assert_eq!(html.matches("Search: budget").count(), 2, "<title> and <h1> only: {html}");
         assert!(!html.contains("<h2") && !html.contains("<li style=\"margin:0 0 6px;\"></li>"), "{html}");
+    }
+
+    #[test]
+    fn issue11_a_kept_plan_reads_back_as_written() {
+        let mut model = Model { title: "Reminder".into(), item: "T-1".into(), count: 3, ..Default::default() };
+        model.section("Task", vec![Row::new("T-1", "Write it", "due Fri")]);
+        let envelope = Envelope {
+            from_name: "eng via docket".into(),
+            from: "docket@docket.test".into(),
+            to: "alice@example.org".into(),
+            to_name: None,
+            reply_to: Some("eng+t@docket.test".into()),
+            subject: "Reminder: T-1".into(),
+            in_reply_to: Some("m1@example.org".into()),
+            references: vec!["m1@example.org".into()],
+            headers: vec![("List-Id", "Engineering <eng.docket.test>".into()), ("X-Loop", "eng@docket.test".into())],
+        };
+        let plan = Plan { envelope, model };
+        assert_eq!(Plan::from_json(&plan.to_json()).unwrap(), plan);
+        let forged = plan.to_json().replace("X-Loop", "Bcc");
+        assert!(matches!(Plan::from_json(&forged), Err(RenderError::Plan(e)) if e.contains("unknown header 'Bcc'")));
     }
 
     #[test]
