@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use docket::ingest::session::{MAX_COMMAND_LINE, Reply, Session, SessionConfig, Step};
+use docket::ingest::session::{MAX_COMMAND_LINE, Reply, Session, SessionConfig, Step, check_reply_shape};
 use proptest::prelude::*;
 
 fn smtp() -> SessionConfig {
@@ -411,34 +411,6 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![4 => word, 1 => prop::collection::vec(any::<u8>(), 0..300), 1 => (0usize..6000).prop_map(|n| vec![b'x'; n])]
 }
 
-/// Every output line is `DDD SP text CRLF` or `DDD-text CRLF`, continuations keep the code and a
-/// reply ends with a final line.
-fn well_formed(out: &[u8]) -> Result<(), String> {
-    let text = std::str::from_utf8(out).map_err(|e| e.to_string())?;
-    if text.is_empty() {
-        return Ok(());
-    }
-    if !text.ends_with("\r\n") {
-        return Err(format!("unterminated {text:?}"));
-    }
-    let mut open: Option<&str> = None;
-    for line in text.split_terminator("\r\n") {
-        let b = line.as_bytes();
-        let shape = b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[3], b' ' | b'-') && (b'2'..=b'5').contains(&b[0]);
-        if !shape || line.contains(['\r', '\n']) {
-            return Err(format!("bad line {line:?}"));
-        }
-        if open.is_some_and(|code| code != &line[..3]) {
-            return Err(format!("continuation changes code: {line:?}"));
-        }
-        open = (b[3] == b'-').then(|| &line[..3]);
-    }
-    match open {
-        Some(_) => Err("multi-line reply without a final line".into()),
-        None => Ok(()),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -474,7 +446,7 @@ proptest! {
             prop_assert!(s.buffered() as u64 <= max + 2 + MAX_COMMAND_LINE as u64, "buffered {}", s.buffered());
             out.extend(s.take_output());
         }
-        if let Err(e) = well_formed(&out) {
+        if let Err(e) = check_reply_shape(&out) {
             prop_assert!(false, "{}", e);
         }
         for d in &t.deliveries {

@@ -674,3 +674,33 @@ fn parse_error_reply(e: &ProtoError) -> Reply {
         ProtoError::NeedsMoreData { .. } | ProtoError::InvalidResponse { .. } => Reply::new(500, BAD_SYNTAX, "command unrecognized"),
     }
 }
+
+/// The shape every reply byte stream must have (the property test and the fuzz target check
+/// what a session wrote with it): each line is `DDD SP text CRLF` or `DDD-text CRLF` with a
+/// 2xx–5xx code (RFC 5321 §4.2), continuations keep the code, and every multi-line reply ends
+/// with a final line. Err names the first line that breaks it.
+pub fn check_reply_shape(out: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(out).map_err(|e| e.to_string())?;
+    if text.is_empty() {
+        return Ok(());
+    }
+    if !text.ends_with("\r\n") {
+        return Err(format!("unterminated {text:?}"));
+    }
+    let mut open: Option<&str> = None;
+    for line in text.split_terminator("\r\n") {
+        let b = line.as_bytes();
+        let shape = b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[3], b' ' | b'-') && (b'2'..=b'5').contains(&b[0]);
+        if !shape || line.contains(['\r', '\n']) {
+            return Err(format!("bad line {line:?}"));
+        }
+        if open.is_some_and(|code| code != &line[..3]) {
+            return Err(format!("continuation changes code: {line:?}"));
+        }
+        open = (b[3] == b'-').then(|| &line[..3]);
+    }
+    match open {
+        Some(_) => Err("multi-line reply without a final line".into()),
+        None => Ok(()),
+    }
+}
