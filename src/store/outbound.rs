@@ -307,46 +307,42 @@ impl Store {
     /// so the table does not grow by every copy ever sent. Like every result, written only while
     /// `node` still holds the claim; false (nothing written) when it lost it.
     pub async fn outbound_sent(&self, node: &str, id: i64, now: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE outbound SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, raw = $2, lease_until = NULL \
              WHERE id = $3 AND state = 'sending' AND claimed_by = $4",
-        )
-        .bind(now)
-        .bind(Vec::<u8>::new())
-        .bind(id)
-        .bind(node)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        );
+        self.owner_update(q.bind(now).bind(Vec::<u8>::new()), id, node).await
     }
 
     /// A temporary failure: back in the queue at `next_at` (false when `node` lost the claim).
     pub async fn outbound_retry(&self, node: &str, id: i64, next_at: i64, error: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE outbound SET state = 'queued', attempts = attempts + 1, next_attempt_at = $1, last_error = $2, lease_until = NULL \
              WHERE id = $3 AND state = 'sending' AND claimed_by = $4",
-        )
-        .bind(next_at)
-        .bind(error)
-        .bind(id)
-        .bind(node)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        );
+        self.owner_update(q.bind(next_at).bind(error), id, node).await
     }
 
     /// A permanent failure (or too many temporary ones): never retried, shown by `docket check`
     /// (false when `node` lost the claim).
     pub async fn outbound_failed(&self, node: &str, id: i64, error: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE outbound SET state = 'failed', attempts = attempts + 1, last_error = $1, lease_until = NULL \
              WHERE id = $2 AND state = 'sending' AND claimed_by = $3",
-        )
-        .bind(error)
-        .bind(id)
-        .bind(node)
-        .execute(&self.pool)
-        .await?;
+        );
+        self.owner_update(q.bind(error), id, node).await
+    }
+
+    /// Runs a result update whose last two parameters are the row id and the owner
+    /// (`WHERE id = … AND state = 'sending' AND claimed_by = …`); true when the owner still held
+    /// the claim and the row was written.
+    async fn owner_update<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        id: i64,
+        node: &'q str,
+    ) -> Result<bool, StoreError> {
+        let done = q.bind(id).bind(node).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -417,12 +413,16 @@ impl Store {
             .await?)
     }
 
-    /// Which of `keys` are queued already (in any state), so planners skip rendering them.
+    /// Which of `keys` are queued already (in any state) or kept unrendered (rendered again by
+    /// every run), so planners skip rendering them.
     pub async fn known_keys(&self, keys: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
         let mut out = std::collections::HashSet::new();
         for chunk in keys.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT dedup_key FROM outbound WHERE dedup_key IN ({})", placeholders.join(", "));
+            let list = placeholders.join(", ");
+            let sql = format!(
+                "SELECT dedup_key FROM outbound WHERE dedup_key IN ({list}) UNION SELECT dedup_key FROM unrendered WHERE dedup_key IN ({list})"
+            );
             let mut q = sqlx::query_as::<_, (String,)>(&sql);
             for k in chunk {
                 q = q.bind(k);
