@@ -3,28 +3,18 @@
 //! shift included). A date that parses is never more than `MAX_DISTANCE_DAYS` from the message.
 #![no_main]
 
-use chrono::{NaiveTime, TimeZone, Utc};
-use docket::parse::dates::{self, DateContext, DateOrder, MAX_DISTANCE_DAYS, Zone};
+use chrono::{TimeZone, Utc};
+use docket::parse::dates::{self, MAX_DISTANCE_DAYS};
 use libfuzzer_sys::fuzz_target;
 
-const ZONES: [&str; 4] = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Australia/Lord_Howe"];
+mod input;
 
 fuzz_target!(|data: &[u8]| {
     let [pick, a, b, rest @ ..] = data else { return };
-    let Some(zone) = Zone::named(ZONES[usize::from(pick & 3)]) else { return };
     let Some(base) = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single() else { return };
     // Any quarter hour of 2026–2027, so the message can sit on either side of a DST change.
     let quarters = i64::from(u16::from_le_bytes([*a, *b]));
-    let ctx = DateContext {
-        now: base + chrono::Duration::minutes(quarters * 15),
-        zone,
-        default_due_time: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
-        date_order: match pick >> 2 & 3 {
-            1 => Some(DateOrder::DayFirst),
-            2 => Some(DateOrder::MonthFirst),
-            _ => None,
-        },
-    };
+    let Some(ctx) = input::date_context(*pick, base + chrono::Duration::minutes(quarters * 15)) else { return };
     let phrase = String::from_utf8_lossy(rest);
     if let Ok(due) = dates::parse_due(&phrase, &ctx) {
         let days = (due - ctx.now).num_days().abs();

@@ -3,27 +3,16 @@
 //! each text at most `MAX_TEXT_CHARS` characters.
 #![no_main]
 
-use chrono::{NaiveTime, TimeZone, Utc};
-use docket::parse::dates::{DateContext, DateOrder, Zone};
+use chrono::{TimeZone, Utc};
 use docket::parse::tags::{self, MAX_ITEMS, MAX_TEXT_CHARS, TagInput};
 use libfuzzer_sys::fuzz_target;
 
-const ZONES: [&str; 4] = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Australia/Lord_Howe"];
+mod input;
 
 fuzz_target!(|data: &[u8]| {
     let [pick, day, rest @ ..] = data else { return };
-    let Some(zone) = Zone::named(ZONES[usize::from(pick & 3)]) else { return };
     let Some(base) = Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).single() else { return };
-    let dates = DateContext {
-        now: base + chrono::Duration::hours(i64::from(*day) * 7),
-        zone,
-        default_due_time: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
-        date_order: match pick >> 2 & 3 {
-            1 => Some(DateOrder::DayFirst),
-            2 => Some(DateOrder::MonthFirst),
-            _ => None,
-        },
-    };
+    let Some(dates) = input::date_context(*pick, base + chrono::Duration::hours(i64::from(*day) * 7)) else { return };
     let text = String::from_utf8_lossy(rest);
     let (subject, body) = text.split_once('\n').unwrap_or(("", &text));
     let out = tags::extract(&TagInput { visible_text: body, subject, dates: &dates });
