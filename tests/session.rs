@@ -411,6 +411,22 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![4 => word, 1 => prop::collection::vec(any::<u8>(), 0..300), 1 => (0usize..6000).prop_map(|n| vec![b'x'; n])]
 }
 
+/// The shape check the property test and the fuzz target rely on must itself refuse bad shapes.
+#[test]
+fn the_reply_shape_check_refuses_what_is_not_a_reply() {
+    let check = |out: &str, ok: bool| assert_eq!(check_reply_shape(out.as_bytes()).is_ok(), ok, "{out:?}");
+    check("", true);
+    check("220 mx ready\r\n", true);
+    check("250-mx\r\n250-PIPELINING\r\n250 SIZE 100\r\n", true);
+    check("220 mx ready", false);
+    check("220 mx\n", false);
+    check("250-mx\r\n", false);
+    check("250-mx\r\n550 no\r\n", false);
+    check("199 too low\r\n", false);
+    check("25 short\r\n", false);
+    check("250mx\r\n", false);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
