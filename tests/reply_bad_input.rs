@@ -225,8 +225,8 @@ proptest! {
     #[test]
     fn structured_mail_work_is_linear(lines in prop::collection::vec(vocabulary(), 1..40)) {
         let one = lines.join("\n");
-        let ten = vec![one.as_str(); 10].join("\n\n");
-        let hundred = vec![one.as_str(); 100].join("\n\n");
+        let ten = [one.as_str(); 10].join("\n\n");
+        let hundred = [one.as_str(); 100].join("\n\n");
         let (_, w10) = work::measure(|| visible_text(Some(&ten), None));
         let (_, w100) = work::measure(|| visible_text(Some(&hundred), None));
         prop_assert!(w100 < 20 * w10.max(1), "ten copies cost {}, a hundred {}", w10, w100);

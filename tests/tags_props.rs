@@ -88,8 +88,8 @@ proptest! {
         let c = ctx("Europe/Berlin", 1_795_000_000, None);
         // Ten copies against a hundred (blank-line separated): past the first copy's edge effects.
         let one = lines.join("\n");
-        let ten = vec![one.as_str(); 10].join("\n\n");
-        let hundred = vec![one.as_str(); 100].join("\n\n");
+        let ten = [one.as_str(); 10].join("\n\n");
+        let hundred = [one.as_str(); 100].join("\n\n");
         let (_, w10) = work::measure(|| extract(&TagInput { visible_text: &ten, subject: "", dates: &c }));
         let (_, w100) = work::measure(|| extract(&TagInput { visible_text: &hundred, subject: "", dates: &c }));
         prop_assert!(w100 < 20 * w10.max(1), "ten copies cost {}, a hundred {}", w10, w100);
