@@ -135,13 +135,13 @@ async fn session_when_free(addr: &str) -> Client {
     panic!("no connection slot came free");
 }
 
-/// Waits until the background worker has processed `n` messages.
+/// Waits until the background worker has processed `n` messages (up to 60 s, like `until`).
 async fn processed(app: &App, n: i64) {
-    for _ in 0..400 {
+    for _ in 0..3000 {
         if count(app, "SELECT COUNT(*) FROM messages").await >= n {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("messages were not processed: {} of {n}", count(app, "SELECT COUNT(*) FROM messages").await);
 }
