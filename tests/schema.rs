@@ -1,8 +1,9 @@
 //! Schema drift: the SQLite and PostgreSQL migrations are kept as near copies by hand, so this
 //! migrates a fresh database of each kind through the real `Store::open` and reads back from each
 //! catalogue (sqlite_master + pragma_table_info / pragma_index_list / pragma_index_info against
-//! information_schema + pg_index) the tables, their columns in order (name, type class, nullable),
-//! primary keys, unique constraints and named indexes. Both must be the same.
+//! information_schema + pg_index + pg_constraint) the tables, their columns in order (name, type
+//! class, nullable, default), primary keys, unique constraints, named indexes and foreign keys
+//! (columns, target, ON DELETE). Both must be the same.
 //! PostgreSQL comes from `DATABASE_URL`; without it the test skips, and under CI it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -58,6 +59,31 @@ struct Column {
     name: String,
     class: TypeClass,
     nullable: bool,
+    /// The DEFAULT expression, without quotes and casts (`'0'::bigint` → `0`); identity and
+    /// AUTOINCREMENT keys have none.
+    default: Option<String>,
+}
+
+/// A DEFAULT as both engines would print it for the same literal.
+fn normalise_default(raw: &str) -> String {
+    let mut d = raw.trim();
+    while let Some((value, cast)) = d.rsplit_once("::") {
+        if !cast.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_') {
+            break;
+        }
+        d = value.trim();
+    }
+    let d = d.strip_prefix('(').and_then(|x| x.strip_suffix(')')).unwrap_or(d);
+    d.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')).unwrap_or(d).to_string()
+}
+
+/// A FOREIGN KEY: its columns, the table and columns it references, and its ON DELETE action.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ForeignKey {
+    columns: Vec<String>,
+    references: String,
+    to: Vec<String>,
+    on_delete: String,
 }
 
 /// An index as a user of the schema sees it. Indexes that back a PRIMARY KEY or UNIQUE constraint
@@ -75,6 +101,7 @@ struct Table {
     columns: Vec<Column>,
     primary_key: Vec<String>,
     indexes: Vec<Index>,
+    foreign_keys: Vec<ForeignKey>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,7 +114,11 @@ impl fmt::Display for Schema {
         for (name, t) in &self.tables {
             writeln!(f, "table {name} (primary key {:?})", t.primary_key)?;
             for c in &t.columns {
-                writeln!(f, "  {} {:?}{}", c.name, c.class, if c.nullable { "" } else { " NOT NULL" })?;
+                let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
+                writeln!(f, "  {} {:?}{}{default}", c.name, c.class, if c.nullable { "" } else { " NOT NULL" })?;
+            }
+            for k in &t.foreign_keys {
+                writeln!(f, "  foreign key {:?} -> {}{:?} on delete {}", k.columns, k.references, k.to, k.on_delete)?;
             }
             for i in &t.indexes {
                 let kind = if i.unique { "unique" } else { "index" };
@@ -108,8 +139,8 @@ async fn sqlite_schema(pool: &AnyPool) -> Schema {
         sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetch_all(pool).await.unwrap();
     let mut schema = Schema::default();
     for (table,) in names.into_iter().filter(|(n,)| ours(n)) {
-        let cols: Vec<(i64, String, String, i64, i64)> =
-            sqlx::query_as("SELECT cid, name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid")
+        let cols: Vec<(i64, String, String, i64, i64, Option<String>)> =
+            sqlx::query_as("SELECT cid, name, type, \"notnull\", pk, dflt_value FROM pragma_table_info($1) ORDER BY cid")
                 .bind(&table)
                 .fetch_all(pool)
                 .await
@@ -118,15 +149,36 @@ async fn sqlite_schema(pool: &AnyPool) -> Schema {
         pk.sort();
         let columns = cols
             .iter()
-            .map(|(_, name, declared, notnull, pk)| Column {
+            .map(|(_, name, declared, notnull, pk, default)| Column {
                 name: name.clone(),
                 class: sqlite_class(declared),
                 // A PRIMARY KEY column is NOT NULL on PostgreSQL by definition. SQLite lets a
                 // non-INTEGER primary key hold NULL (a legacy quirk) unless it says NOT NULL; our
                 // writers never store NULL there, so a key column counts as NOT NULL on both.
                 nullable: *notnull == 0 && *pk == 0,
+                default: default.as_deref().map(normalise_default),
             })
             .collect();
+        let fks: Vec<(i64, i64, String, String, Option<String>, String)> =
+            sqlx::query_as("SELECT id, seq, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list($1) ORDER BY id, seq")
+                .bind(&table)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        let mut foreign_keys: Vec<ForeignKey> = Vec::new();
+        let mut last_id = None;
+        for (id, _, references, from, to, on_delete) in fks {
+            if last_id != Some(id) {
+                let on_delete = on_delete.to_ascii_lowercase();
+                foreign_keys.push(ForeignKey { columns: vec![], references, to: vec![], on_delete });
+                last_id = Some(id);
+            }
+            let k = foreign_keys.last_mut().unwrap();
+            k.columns.push(from);
+            // `REFERENCES t` without columns means t's primary key; ours always name them.
+            k.to.push(to.expect("a REFERENCES clause that names its columns"));
+        }
+        foreign_keys.sort();
         let list: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list($1)").bind(&table).fetch_all(pool).await.unwrap();
         let mut indexes = Vec::new();
@@ -143,7 +195,7 @@ async fn sqlite_schema(pool: &AnyPool) -> Schema {
             }
         }
         indexes.sort();
-        schema.tables.insert(table, Table { columns, primary_key: pk.into_iter().map(|(_, c)| c).collect(), indexes });
+        schema.tables.insert(table, Table { columns, primary_key: pk.into_iter().map(|(_, c)| c).collect(), indexes, foreign_keys });
     }
     schema
 }
@@ -158,8 +210,8 @@ async fn postgres_schema(pool: &AnyPool) -> Schema {
     .unwrap();
     let mut schema = Schema::default();
     for (table,) in names.into_iter().filter(|(n,)| ours(n)) {
-        let cols: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
+        let cols: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT column_name::text, data_type::text, is_nullable::text, column_default::text FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
         )
         .bind(&table)
@@ -168,8 +220,39 @@ async fn postgres_schema(pool: &AnyPool) -> Schema {
         .unwrap();
         let columns = cols
             .iter()
-            .map(|(name, ty, nullable)| Column { name: name.clone(), class: postgres_class(ty), nullable: nullable == "YES" })
+            .map(|(name, ty, nullable, default)| Column {
+                name: name.clone(),
+                class: postgres_class(ty),
+                nullable: nullable == "YES",
+                default: default.as_deref().map(normalise_default),
+            })
             .collect();
+        // Foreign keys with their columns in key order on both sides, and the ON DELETE action
+        // spelt as SQLite's pragma spells it.
+        let fks: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT f.relname::text, \
+                    array_to_string(ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) \
+                                          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.ord), ','), \
+                    array_to_string(ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, ord) \
+                                          JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum ORDER BY k.ord), ','), \
+                    CASE c.confdeltype WHEN 'a' THEN 'no action' WHEN 'r' THEN 'restrict' WHEN 'c' THEN 'cascade' \
+                                       WHEN 'n' THEN 'set null' WHEN 'd' THEN 'set default' END \
+             FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid \
+             JOIN pg_class f ON f.oid = c.confrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = $1",
+        )
+        .bind(&table)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let split = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+        let mut foreign_keys: Vec<ForeignKey> = fks
+            .into_iter()
+            .map(|(references, columns, to, on_delete)| ForeignKey { columns: split(&columns), references, to: split(&to), on_delete })
+            .collect();
+        foreign_keys.sort();
         // Every index of the table with its columns in key order, whether it is unique, whether
         // it is the primary key, and whether a constraint owns it (UNIQUE in CREATE TABLE).
         let rows: Vec<(String, String, bool, bool, bool)> = sqlx::query_as(
@@ -201,7 +284,7 @@ async fn postgres_schema(pool: &AnyPool) -> Schema {
             }
         }
         indexes.sort();
-        schema.tables.insert(table, Table { columns, primary_key, indexes });
+        schema.tables.insert(table, Table { columns, primary_key, indexes, foreign_keys });
     }
     schema
 }
@@ -248,6 +331,9 @@ fn differences(sqlite: &Schema, postgres: &Schema) -> Vec<String> {
         if s.indexes != p.indexes {
             out.push(format!("{name} indexes: SQLite {:?} vs PostgreSQL {:?}", s.indexes, p.indexes));
         }
+        if s.foreign_keys != p.foreign_keys {
+            out.push(format!("{name} foreign keys: SQLite {:?} vs PostgreSQL {:?}", s.foreign_keys, p.foreign_keys));
+        }
     }
     out
 }
@@ -264,6 +350,10 @@ async fn sqlite_and_postgres_migrate_to_the_same_schema() {
     assert!(outbound.columns.iter().any(|c| c.name == "lease_until" && c.class == TypeClass::Integer && c.nullable), "{lite}");
     assert!(outbound.indexes.iter().any(|i| i.name.as_deref() == Some("outbound_due")), "{lite}");
     assert_eq!(lite.tables["members"].indexes.iter().filter(|i| i.name.is_none() && i.unique).count(), 2, "{lite}");
+    assert!(outbound.columns.iter().any(|c| c.name == "attempts" && c.default.as_deref() == Some("0")), "{lite}");
+    let cascade =
+        ForeignKey { columns: vec!["space_id".into()], references: "spaces".into(), to: vec!["id".into()], on_delete: "cascade".into() };
+    assert_eq!(lite.tables["members"].foreign_keys, [cascade], "{lite}");
 
     let Some(pg) = support::postgres().await else {
         support::skip::skip("DATABASE_URL is not set to a PostgreSQL database, so only SQLite's schema was read");
@@ -279,8 +369,9 @@ async fn sqlite_and_postgres_migrate_to_the_same_schema() {
 /// or nullability, an index on one side only, a missing table.
 #[test]
 fn differences_name_each_kind_of_drift() {
-    let col = |name: &str, class, nullable| Column { name: name.into(), class, nullable };
-    let table = |columns: Vec<Column>, indexes: Vec<Index>| Table { columns, primary_key: vec!["id".into()], indexes };
+    let col = |name: &str, class, nullable| Column { name: name.into(), class, nullable, default: None };
+    let table =
+        |columns: Vec<Column>, indexes: Vec<Index>| Table { columns, primary_key: vec!["id".into()], indexes, foreign_keys: vec![] };
     let base = Schema {
         tables: BTreeMap::from([(
             "t".to_string(),
@@ -303,6 +394,16 @@ fn differences_name_each_kind_of_drift() {
     let mut reordered = base.clone();
     reordered.tables.get_mut("t").unwrap().columns.reverse();
     assert_eq!(differences(&base, &reordered).len(), 1);
+    let mut defaulted = base.clone();
+    defaulted.tables.get_mut("t").unwrap().columns[1].default = Some("x".into());
+    assert_eq!(differences(&base, &defaulted).len(), 1);
+    let mut linked = base.clone();
+    let fk = ForeignKey { columns: vec!["a".into()], references: "u".into(), to: vec!["id".into()], on_delete: "cascade".into() };
+    linked.tables.get_mut("t").unwrap().foreign_keys.push(fk);
+    assert_eq!(differences(&base, &linked).len(), 1);
+    for (raw, want) in [("0", "0"), ("'0'::bigint", "0"), ("'open'::text", "open"), ("'x'", "x"), ("(0)", "0")] {
+        assert_eq!(normalise_default(raw), want, "{raw}");
+    }
     let mut more = base.clone();
     more.tables.insert("u".into(), Table::default());
     assert_eq!(differences(&base, &more), ["table u is only in PostgreSQL"]);
