@@ -89,7 +89,7 @@ fn re(pattern: &str) -> Option<Regex> {
 
 /// Does the lazily compiled `r` match `s`?
 fn hit(r: &Option<Regex>, s: &str) -> bool {
-    super::work::add(s.len());
+    crate::parse::work::add(s.len());
     r.as_ref().is_some_and(|r| r.is_match(s))
 }
 
@@ -111,11 +111,11 @@ struct Line<'a> {
 impl Line<'_> {
     // Every scan over lines asks these: one unit of work per question (parse::work).
     fn blank(&self) -> bool {
-        super::work::add(1);
+        crate::parse::work::add(1);
         self.body.is_empty() && self.depth == 0
     }
     fn quoted(&self) -> bool {
-        super::work::add(1);
+        crate::parse::work::add(1);
         self.depth > 0
     }
 }
@@ -577,7 +577,7 @@ fn decorated(l: &Line<'_>) -> bool {
 }
 
 fn join_window(lines: &[Line<'_>]) -> String {
-    super::work::add(lines.iter().map(|l| l.body.len()).sum());
+    crate::parse::work::add(lines.iter().map(|l| l.body.len()).sum());
     let mut s = String::new();
     for l in lines {
         if !l.body.is_empty() {
