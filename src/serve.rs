@@ -49,9 +49,16 @@ pub struct Running {
     pub lmtp: Option<String>,
     stop: watch::Sender<bool>,
     done: JoinHandle<()>,
+    budget: Arc<Budget>,
 }
 
 impl Running {
+    /// Bytes of `smtp.memory_budget` the sessions hold right now (what tests wait on instead of
+    /// sleeping while the server reads).
+    pub fn memory_in_use(&self) -> u64 {
+        self.budget.used()
+    }
+
     /// Stops accepting, waits up to `GRACE` for sessions in flight, flushes the queues.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -105,7 +112,7 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
     let budget = Budget::new(cfg.smtp.memory_budget);
     let smtp_door =
         Door { session: session(false, tls.is_some()), source: Source::Smtp, timeout, session_limit, tls, budget: budget.clone() };
-    let lmtp_door = Door { session: session(true, false), source: Source::Lmtp, timeout, session_limit, tls: None, budget };
+    let lmtp_door = Door { session: session(true, false), source: Source::Lmtp, timeout, session_limit, tls: None, budget: budget.clone() };
 
     let max = u32::try_from(cfg.smtp.max_connections).unwrap_or(u32::MAX).min(Semaphore::MAX_PERMITS as u32);
     let slots = Arc::new(Semaphore::new(max as usize));
@@ -122,7 +129,7 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
     let indexer = tokio::spawn(indexer(app.clone(), stopped.clone()));
     let done = tokio::spawn(shut_down(doors, vec![ticker, indexer], intake, workers, slots, max, stopped));
     tracing::info!(smtp = %smtp_addr, lmtp = ?lmtp_addr, "accepting mail");
-    Ok(Running { smtp: smtp_addr, lmtp: lmtp_addr, stop, done })
+    Ok(Running { smtp: smtp_addr, lmtp: lmtp_addr, stop, done, budget })
 }
 
 /// `docket serve`: runs until SIGTERM or SIGINT.

@@ -1,5 +1,6 @@
 //! Other people's SMTP clients against `docket serve`: Python's smtplib (SMTP and LMTP) and
-//! Debian's swaks. `.ci/run` installs swaks; each test says so and skips when its client is missing.
+//! Debian's swaks. `.ci/run` installs both; each test says so and skips when its client is missing,
+//! and fails instead under CI (`support::skip`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod support;
@@ -9,6 +10,7 @@ use docket::serve::{self, Running};
 use docket::space::MemberSettings;
 use std::process::Command;
 use std::sync::Arc;
+use support::skip::{have, skip};
 use support::t0;
 
 async fn start(t: &support::TestApp) -> (App, Running) {
@@ -23,10 +25,6 @@ async fn start(t: &support::TestApp) -> (App, Running) {
     app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
     let running = serve::start(app.clone()).await.unwrap();
     (app, running)
-}
-
-fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
 }
 
 const PYTHON: &str = r#"
@@ -67,8 +65,7 @@ print("python smtplib: ok")
 #[tokio::test]
 async fn python_smtplib_speaks_smtp_and_lmtp() {
     if !have("python3", "--version") {
-        println!("skipped: python3 not found");
-        return;
+        return skip("python3 not found");
     }
     let t = support::sqlite().await;
     let (app, running) = start(&t).await;
@@ -86,8 +83,7 @@ async fn python_smtplib_speaks_smtp_and_lmtp() {
 #[tokio::test]
 async fn swaks_delivers_and_sees_refusals() {
     if !have("swaks", "--version") {
-        println!("skipped: swaks not found (apt-get install swaks; .ci/run does)");
-        return;
+        return skip("swaks not found (apt-get install swaks; .ci/run does)");
     }
     let t = support::sqlite().await;
     let (app, running) = start(&t).await;

@@ -33,9 +33,8 @@ impl Tmpfs {
     fn mount() -> Option<Tmpfs> {
         let uid = Command::new("id").arg("-u").output().unwrap();
         let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-        if !root && !ci {
-            println!("skipped: mounting a tmpfs needs root (the test runs under CI, which is root)");
+        if !root && !support::skip::under_ci() {
+            support::skip::skip("mounting a tmpfs needs root (the test runs under CI, which is root)");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

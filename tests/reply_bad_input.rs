@@ -1,10 +1,13 @@
 //! Hostile and degenerate input for `reply::visible_text` and `mime::trim_eml`: no panic, bounded
 //! (linear) work, best-effort text. Plus proptests that arbitrary text / HTML never panics and that
-//! the visible text only ever contains text of the input.
+//! the visible text only ever contains text of the input. Linear work is measured, not assumed:
+//! `parse::work` counts what the scans look at, and input ten times longer must cost less than
+//! twenty times as much (a quadratic step costs about a hundred times).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use docket::parse::mime;
 use docket::parse::reply::{RemovedKind, visible_text};
+use docket::parse::work;
 use proptest::prelude::*;
 
 fn text(input: &str) -> String {
@@ -106,6 +109,60 @@ fn many_lines_of_candidate_attributions() {
     let _ = text(&body);
 }
 
+/// The work `run` counts on `make(n)` and on `make(10 * n)`; fails unless the larger input costs
+/// less than 20 times the smaller one (linear: about 10 times).
+fn assert_linear(what: &str, n: usize, make: impl Fn(usize) -> String, run: impl Fn(&str)) {
+    let (small, large) = (make(n), make(10 * n));
+    let ((), w1) = work::measure(|| run(&small));
+    let ((), w10) = work::measure(|| run(&large));
+    assert!(w1 > 0, "{what}: no work counted");
+    assert!(
+        w10 < 20 * w1,
+        "{what}: {} bytes cost {w1}, {} bytes cost {w10} (x{:.1}; linear is about x10)",
+        small.len(),
+        large.len(),
+        w10 as f64 / w1 as f64
+    );
+}
+
+fn plain(s: &str) {
+    let _ = visible_text(Some(s), None);
+}
+
+fn html(s: &str) {
+    let _ = visible_text(None, Some(s));
+}
+
+#[test]
+#[rustfmt::skip]
+fn work_is_linear_in_the_input() {
+    let n = 2_000;
+    assert_linear("candidate attribution ends", n, |n| "On the list:\n".repeat(n), plain);
+    assert_linear("addresses", n, |n| "Jane <jane@x.org>\n".repeat(n), plain);
+    assert_linear("header-like pairs", n, |n| "From: x\nTo: y\n\n".repeat(n), plain);
+    assert_linear("wrote: then blank lines", n, |n| "Jane wrote:\n\n\n\n".repeat(n), plain);
+    assert_linear("attributions over quotes", n, |n| "On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n> q\ntext\n".repeat(n), plain);
+    assert_linear("nested attribution levels", n, |n| {
+        let mut body = String::from("Top.\n");
+        for i in 0..n {
+            body.push_str(&">".repeat(i % 50));
+            body.push_str(" On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n");
+        }
+        body
+    }, plain);
+    assert_linear("wrapped attribution starts", n, |n| "On Tue, 3 Dec 2024 at 10:01, Jane Doe <\n".repeat(n), plain);
+    assert_linear("Outlook header keys", n, |n| "From: a@b.example\nSent: Tuesday\nSubject: x\n".repeat(n), plain);
+    assert_linear("signature markers", n, |n| "-- \nSent from my iPhone\n-Jane\n".repeat(n), plain);
+    assert_linear("quote depth", 20 * n, |n| format!("Reply.\n\n{} deep\n", ">".repeat(n)), plain);
+    assert_linear("one long line", 100 * n, |n| "x".repeat(n), plain);
+    assert_linear("html words", n, |n| format!("<div>reply {}</div>", "word <b>bold</b> &amp; <i>it</i> ".repeat(n)), html);
+    assert_linear("unterminated tags", n, |n| "<a".repeat(n), html);
+    assert_linear("open blockquotes", n, |n| "<blockquote>".repeat(n), html);
+    assert_linear("closed blockquotes", n, |n| "</blockquote>x".repeat(n), html);
+    assert_linear("nested blockquotes", n, |n| format!("<div>My answer.</div>{}deep{}", "<blockquote>level ".repeat(n), "</blockquote>".repeat(n)), html);
+    assert_linear("gmail quotes", n, |n| "<div class=\"gmail_quote\">On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:<br><blockquote>q</blockquote></div>".repeat(n), html);
+}
+
 /// Lines that exercise every classifier branch.
 fn vocabulary() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -161,6 +218,18 @@ proptest! {
                 prop_assert!(s.contains(line.trim_end()), "removed line {:?} not in input", line);
             }
         }
+    }
+
+    /// A hundred copies of any structured body cost less than twenty times ten copies (ten, not
+    /// one: a single short copy may never reach the windows the copies after it open).
+    #[test]
+    fn structured_mail_work_is_linear(lines in prop::collection::vec(vocabulary(), 1..40)) {
+        let one = lines.join("\n");
+        let ten = [one.as_str(); 10].join("\n\n");
+        let hundred = [one.as_str(); 100].join("\n\n");
+        let (_, w10) = work::measure(|| visible_text(Some(&ten), None));
+        let (_, w100) = work::measure(|| visible_text(Some(&hundred), None));
+        prop_assert!(w100 < 20 * w10.max(1), "ten copies cost {}, a hundred {}", w10, w100);
     }
 
     #[test]

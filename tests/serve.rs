@@ -108,13 +108,40 @@ async fn count(app: &App, sql: &str) -> i64 {
     n
 }
 
-/// Waits until the background worker has processed `n` messages.
+/// Polls `done` every 20 ms until it holds, for up to 60 s (a generous bound on an event, never a
+/// timing assertion).
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    for _ in 0..3000 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("gave up waiting for {what}");
+}
+
+/// A session as soon as a connection slot is free again (a closed session gives its slot back
+/// just after the client sees the close).
+async fn session_when_free(addr: &str) -> Client {
+    for _ in 0..3000 {
+        let (mut c, greeting) = Client::connect(addr).await;
+        if greeting.starts_with("220 ") {
+            assert!(c.cmd("EHLO client.example.org").await.starts_with("250 "));
+            return c;
+        }
+        assert!(greeting.starts_with("421 4.3.2"), "{greeting}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no connection slot came free");
+}
+
+/// Waits until the background worker has processed `n` messages (up to 60 s, like `until`).
 async fn processed(app: &App, n: i64) {
-    for _ in 0..400 {
+    for _ in 0..3000 {
         if count(app, "SELECT COUNT(*) FROM messages").await >= n {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("messages were not processed: {} of {n}", count(app, "SELECT COUNT(*) FROM messages").await);
 }
@@ -438,20 +465,22 @@ async fn limits_timeouts_and_a_graceful_stop() {
     })
     .await;
     let mut a = session(&running.smtp).await;
-    let _b = session(&running.smtp).await;
+    let mut b = session(&running.smtp).await;
     let (_, busy) = Client::connect(&running.smtp).await;
     assert!(busy.starts_with("421 4.3.2"), "{busy}");
-    // An idle session is closed after smtp.timeout.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // An idle session is closed after smtp.timeout: waiting for the reply is waiting for that.
     assert!(a.reply().await.starts_with("421 4.4.2"));
+    assert!(b.reply().await.starts_with("421 4.4.2"));
     // The commands address takes mail (answered by the outbound worker).
-    let mut c = session(&running.smtp).await;
+    let mut c = session_when_free(&running.smtp).await;
     let help = Mail::new("cmd@example.org", "help").raw();
     assert!(c.send("alice@example.org", &["docket@docket.test"], &help).await.starts_with("250"));
     // Mid-transaction at stop: the transaction finishes, then the session is told 421.
     assert!(c.cmd("MAIL FROM:<alice@example.org>").await.starts_with("250"));
+    let addr = running.smtp.clone();
     let stopping = tokio::spawn(running.stop());
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The stop has begun once the door no longer takes connections.
+    until("the SMTP door to close", || async { TcpStream::connect(&addr).await.is_err() }).await;
     assert!(c.cmd("RCPT TO:<eng@docket.test>").await.starts_with("250"));
     assert!(c.cmd("DATA").await.starts_with("354"));
     c.write.write_all(&Mail::new("last@example.org", "last one").raw()).await.unwrap();
@@ -675,8 +704,8 @@ async fn issue_11_memory_budget_refuses_then_releases() {
     assert!(a.cmd("DATA").await.starts_with("354"));
     a.write.write_all(&body(90_000)).await.unwrap();
     let mut b = session(&running.smtp).await;
-    // Time for the server to read what a sent (it is on loopback, in a few KB-sized reads).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server has read what a sent once a's share of the budget holds it.
+    until("the server to hold a's 90 KB", || async { running.memory_in_use() >= 90_000 }).await;
     // b's 250 KB do not fit beside a's 90 KB.
     let refused = b.send("alice@example.org", &["eng@docket.test"], &body(250_000)).await;
     assert!(refused.starts_with("452 4.3.1"), "{refused}");

@@ -501,26 +501,120 @@ fn fixed_offset_zone_from_date_header() {
     check_due(&c, "friday", "2026-11-27T22:00:00Z");
 }
 
+/// The parse item JSON of docs/cli.md ("JSON shapes", the parse item of SPEC §5 for the kinds the
+/// tag language has): exactly these keys, each of its type, for every kind.
+const ITEM_KEYS: [&str; 11] = ["kind", "text", "owner", "watchers", "due", "due_text", "closes_at", "goal", "refs", "verb", "target"];
+
+/// What is wrong with one item's JSON shape, or nothing.
+fn shape_errors(item: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let Some(obj) = item.as_object() else { return vec![format!("not an object: {item}")] };
+    let mut errors = Vec::new();
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut want = ITEM_KEYS;
+    want.sort_unstable();
+    if keys != want {
+        errors.push(format!("keys {keys:?}, want {want:?}"));
+    }
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if !["decision", "task", "proposal", "objection", "command"].contains(&kind) {
+        errors.push(format!("kind {:?}", obj.get("kind")));
+    }
+    let string = |k: &str| obj.get(k).is_some_and(Value::is_string);
+    let string_or_null = |k: &str| obj.get(k).is_some_and(|v| v.is_string() || v.is_null());
+    let strings = |k: &str, each: &dyn Fn(&str) -> bool| {
+        obj.get(k).and_then(Value::as_array).is_some_and(|a| a.iter().all(|v| v.as_str().is_some_and(each)))
+    };
+    // RFC 3339 in UTC, whole seconds: `2026-11-27T16:00:00Z`.
+    let time_or_null = |k: &str| match obj.get(k) {
+        Some(Value::Null) => true,
+        Some(Value::String(t)) => t.ends_with('Z') && t.len() == 20 && chrono::DateTime::parse_from_rfc3339(t).is_ok(),
+        _ => false,
+    };
+    let item_ref = |r: &str| {
+        let (prefix, n) = r.split_at(r.len().min(2));
+        ["T-", "D-", "P-"].contains(&prefix) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    };
+    let checks: [(&str, bool); 10] = [
+        ("text", string("text")),
+        ("owner", string_or_null("owner")),
+        ("watchers", strings("watchers", &|w| !w.is_empty() && !w.starts_with('@'))),
+        ("due", time_or_null("due")),
+        ("due_text", string_or_null("due_text")),
+        ("closes_at", time_or_null("closes_at")),
+        ("goal", string_or_null("goal")),
+        ("refs", strings("refs", &item_ref)),
+        ("target", obj.get("target").is_some_and(|v| v.is_null() || v.as_str().is_some_and(item_ref))),
+        // A verb belongs to a command, and a command always has one.
+        (
+            "verb",
+            match obj.get("verb") {
+                Some(Value::Null) => kind != "command",
+                Some(Value::String(v)) => kind == "command" && ["done", "assign", "due", "cancel", "reopen"].contains(&v.as_str()),
+                _ => false,
+            },
+        ),
+    ];
+    for (key, ok) in checks {
+        if !ok {
+            errors.push(format!("{key}: {:?}", obj.get(key)));
+        }
+    }
+    // Only a task has a due date, only a proposal a closing time.
+    if kind != "task" && kind != "command" && !obj.get("due").is_some_and(Value::is_null) {
+        errors.push(format!("due on a {kind}"));
+    }
+    if kind != "proposal" && !obj.get("closes_at").is_some_and(Value::is_null) {
+        errors.push(format!("closes_at on a {kind}"));
+    }
+    errors
+}
+
 #[test]
 #[rustfmt::skip]
 fn json_shape_matches_spec() {
     let c = berlin();
-    let got = run(
-        &c,
-        "",
-        "#goal launch\n#action Ship it @bob @carol due friday T-1\n#done",
-    );
+    // Every kind, with each optional field set in one item and null in another.
+    let body = "#goal launch\n\
+                #decision Ship on Friday, see T-1\n\
+                #action Write the notes T-1 @bob @carol due friday\n\
+                #action Tidy up\n\
+                #propose Move to Rust by friday\n\
+                #object P-2 too risky\n\
+                #assign T-4 @carol\n\
+                #due T-4 friday 3pm\n\
+                #done";
+    let got = run(&c, "", body);
     let json = serde_json::to_value(&got.items).unwrap_or_default();
-    let want = serde_json::json!([
-        {"kind": "task", "text": "Ship it", "owner": "bob", "watchers": ["carol"],
-         "due": null, "due_text": null, "closes_at": null, "goal": "launch", "refs": [],
-         "verb": null, "target": null},
-        {"kind": "command", "text": "", "owner": null, "watchers": [], "due": null,
-         "due_text": null, "closes_at": null, "goal": "launch", "refs": [], "verb": "done",
-         "target": null}
-    ]);
-    // "due friday T-1" is not a date phrase: the ref stays in the title instead.
-    assert_ne!(json, want);
+    let items = json.as_array().cloned().unwrap_or_default();
+    let kinds: std::collections::BTreeSet<&str> = items.iter().filter_map(|i| i["kind"].as_str()).collect();
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["command", "decision", "objection", "proposal", "task"], "{json:#}");
+    for item in &items {
+        let errors = shape_errors(item);
+        assert!(errors.is_empty(), "{errors:?} in {item:#}");
+    }
+    // Each nullable field is seen set somewhere, so its non-null type was checked too.
+    for key in ["owner", "due", "due_text", "closes_at", "goal", "verb", "target"] {
+        assert!(items.iter().any(|i| !i[key].is_null()), "no item sets {key}: {json:#}");
+    }
+    for key in ["watchers", "refs"] {
+        assert!(items.iter().any(|i| i[key].as_array().is_some_and(|a| !a.is_empty())), "no item sets {key}: {json:#}");
+    }
+    // The checker itself rejects a missing key, a wrong type and a stray verb.
+    let task = items.iter().find(|i| i["kind"] == "task").cloned().unwrap_or_default();
+    for (key, bad) in [("due", serde_json::json!("friday")), ("watchers", serde_json::json!("carol")), ("verb", serde_json::json!("done")), ("refs", serde_json::json!(["X-1"]))] {
+        let mut broken = task.clone();
+        broken[key] = bad;
+        assert!(!shape_errors(&broken).is_empty(), "{key} accepted: {broken}");
+    }
+    let mut missing = task.clone();
+    if let Some(o) = missing.as_object_mut() {
+        o.remove("goal");
+    }
+    assert!(!shape_errors(&missing).is_empty());
+
+    // The values too, for one task and one command: "T-1 @bob @carol due friday".
     let got = run(
         &c,
         "",
@@ -536,6 +630,12 @@ fn json_shape_matches_spec() {
          "target": null}
     ]);
     assert_eq!(json, want);
+    // "due friday T-1" is no date: the words stay in due_text (not in the title), due is null
+    // and a warning says so.
+    let got = run(&c, "", "#action Ship it @bob @carol due friday T-1");
+    let json = serde_json::to_value(&got.items).unwrap_or_default();
+    assert_eq!((&json[0]["text"], &json[0]["due"], &json[0]["due_text"]), (&serde_json::json!("Ship it"), &serde_json::Value::Null, &serde_json::json!("friday T-1")));
+    assert!(got.warnings.iter().any(|w| w.contains("could not understand 'friday T-1'")), "{:?}", got.warnings);
 }
 
 #[test]

@@ -1,8 +1,10 @@
-//! Property tests for the tag and date parsers: arbitrary input never panics, work stays bounded.
+//! Property tests for the tag and date parsers: arbitrary input never panics, and work stays
+//! linear, measured with `parse::work` (ten copies of a body cost at most twenty times one).
 
 use chrono::{DateTime, NaiveTime, Utc};
 use docket::parse::dates::{DateContext, DateOrder, Zone, parse_due};
 use docket::parse::tags::{MAX_ITEMS, MAX_TEXT_CHARS, TagInput, extract};
+use docket::parse::work;
 use proptest::prelude::*;
 
 fn ctx(zone: &str, secs: i64, order: Option<DateOrder>) -> DateContext {
@@ -82,12 +84,51 @@ proptest! {
     }
 
     #[test]
+    fn tag_work_is_linear(lines in prop::collection::vec(tagish_line(), 1..30)) {
+        let c = ctx("Europe/Berlin", 1_795_000_000, None);
+        // Ten copies against a hundred (blank-line separated): past the first copy's edge effects.
+        let one = lines.join("\n");
+        let ten = [one.as_str(); 10].join("\n\n");
+        let hundred = [one.as_str(); 100].join("\n\n");
+        let (_, w10) = work::measure(|| extract(&TagInput { visible_text: &ten, subject: "", dates: &c }));
+        let (_, w100) = work::measure(|| extract(&TagInput { visible_text: &hundred, subject: "", dates: &c }));
+        prop_assert!(w100 < 20 * w10.max(1), "ten copies cost {}, a hundred {}", w10, w100);
+    }
+
+    #[test]
     fn arbitrary_dates_never_panic(text in "\\PC{0,40}", secs in -10_000_000_000i64..10_000_000_000) {
         let c = ctx("America/New_York", secs, None);
         if let Ok(t) = parse_due(&text, &c) {
             prop_assert!((t - c.now).num_days().abs() <= docket::parse::dates::MAX_DISTANCE_DAYS);
         }
     }
+}
+
+/// Work for `body(n)` and `body(10 * n)`: the larger must cost less than 20 times the smaller.
+fn assert_linear(what: &str, n: usize, body: impl Fn(usize) -> String) {
+    let c = ctx("Europe/Berlin", 1_795_000_000, None);
+    let (small, large) = (body(n), body(10 * n));
+    let (_, w1) = work::measure(|| extract(&TagInput { visible_text: &small, subject: "", dates: &c }));
+    let (_, w10) = work::measure(|| extract(&TagInput { visible_text: &large, subject: "", dates: &c }));
+    assert!(w1 > 0, "{what}: no work counted");
+    assert!(
+        w10 < 20 * w1,
+        "{what}: {} bytes cost {w1}, {} bytes cost {w10} (x{:.1}; linear is about x10)",
+        small.len(),
+        large.len(),
+        w10 as f64 / w1 as f64
+    );
+}
+
+#[test]
+fn work_is_linear_in_the_input() {
+    assert_linear("tags", 1_000, |n| "- #todo something @bob by friday\n> #action quoted\n".repeat(n));
+    assert_linear("run-on lines", 1_000, |n| format!("#action start\n{}", "more words by friday due T-1 @bob\n".repeat(n)));
+    assert_linear("date words", 1_000, |n| format!("#action {}", "due by @x T-1 ".repeat(n)));
+    assert_linear("one long word", 100_000, |n| format!("#propose {} by friday", "a".repeat(n)));
+    assert_linear("blank lines", 10_000, |n| "\n".repeat(n));
+    assert_linear("mentions", 1_000, |n| format!("#assign T-4 {}", "@carol ".repeat(n)));
+    assert_linear("refs", 1_000, |n| format!("#done {}", "T-3 ".repeat(n)));
 }
 
 /// Bounded work on huge input, asserted by behaviour (no wall-clock thresholds):

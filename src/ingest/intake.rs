@@ -557,34 +557,31 @@ mod tests {
     }
 
     /// Deliveries that overflow the processing queue wait in the store and are swept back in:
-    /// every accepted message ends up threaded, none twice.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// every accepted message ends up threaded, none twice. The processor starts only after the
+    /// deliveries, so a queue of one overflows by construction, not by scheduling.
+    #[tokio::test(flavor = "current_thread")]
     async fn an_overflowing_queue_loses_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::defaults_in(dir.path()).unwrap();
-        config.server.domain = "docket.test".into();
-        let app = App::open(config).await.unwrap();
-        let space = app.store.add_space("eng", "Engineering", 0).await.unwrap();
-        app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
-        let (intake, workers) = Intake::start_with(app.clone(), 1);
+        let (app, space) = one_space_app(dir.path()).await;
+        let (commits, commit_rx) = mpsc::channel(1024);
+        let (logged, logged_rx) = mpsc::channel(1);
+        let (overflow, overflowed) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+        let committer = tokio::spawn(committer(app.clone(), commit_rx));
+        let intake = Intake { app: app.clone(), commits, logged, overflow: overflow.clone(), overflowed: overflowed.clone() };
         let rcpt = vec![("eng@docket.test".to_string(), Rcpt::Space { space, token_member: None })];
-        let sends: Vec<_> = (0..40)
-            .map(|i| {
-                let (intake, rcpt) = (intake.clone(), rcpt.clone());
-                let raw = format!("From: alice@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n");
-                tokio::spawn(async move { intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, unbudgeted()).await })
-            })
-            .collect();
-        for send in sends {
-            assert_eq!(send.await.unwrap()[0].code, 250);
+        for i in 0..5 {
+            let raw = format!("From: alice@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n");
+            let replies = intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, unbudgeted()).await;
+            assert_eq!(replies[0].code, 250);
         }
-        let overflowed = intake.overflowed.load(Ordering::Relaxed);
-        assert!(overflowed > 0, "a queue of one overflowed under 40 concurrent deliveries");
+        assert_eq!(overflowed.load(Ordering::Relaxed), 4, "the first waits in the queue of one, the other four overflow");
+        assert_eq!(count(&app, "state = 'stored'").await, 0, "nothing is processed yet");
+        let processor = tokio::spawn(processor(app.clone(), logged_rx, overflow, overflowed));
         drop(intake);
-        workers.flush().await;
-        assert_eq!(count(&app, "state = 'stored'").await, 40);
+        Workers { committer, processor }.flush().await;
+        assert_eq!(count(&app, "state = 'stored'").await, 5);
         let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(app.store.pool()).await.unwrap();
-        assert_eq!(messages, 40, "each message threaded once");
+        assert_eq!(messages, 5, "each message threaded once");
     }
 
     /// Parsing runs on the blocking pool: on a one-thread runtime the parse of a large message is

@@ -152,6 +152,7 @@ pub enum DateError {
 
 /// Resolves a due phrase (without its `due`/`by` keyword) to an instant. docs/tags.md "Dates".
 pub fn parse_due(text: &str, ctx: &DateContext) -> Result<DateTime<Utc>, DateError> {
+    crate::parse::work::add(text.len());
     let shown = text.trim();
     if shown.is_empty() {
         return Err(DateError::Empty);

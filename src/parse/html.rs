@@ -21,6 +21,7 @@ pub fn to_quoted_text(html: &str) -> String {
             continue;
         }
         let (tag, next) = parse_tag(html, i);
+        crate::parse::work::add(next.saturating_sub(i) + 1);
         if next == i {
             i += 1; // a literal '<', stays in the text run
             continue;

@@ -89,6 +89,7 @@ fn re(pattern: &str) -> Option<Regex> {
 
 /// Does the lazily compiled `r` match `s`?
 fn hit(r: &Option<Regex>, s: &str) -> bool {
+    crate::parse::work::add(s.len());
     r.as_ref().is_some_and(|r| r.is_match(s))
 }
 
@@ -108,10 +109,13 @@ struct Line<'a> {
 }
 
 impl Line<'_> {
+    // Every scan over lines asks these: one unit of work per question (parse::work).
     fn blank(&self) -> bool {
+        crate::parse::work::add(1);
         self.body.is_empty() && self.depth == 0
     }
     fn quoted(&self) -> bool {
+        crate::parse::work::add(1);
         self.depth > 0
     }
 }
@@ -573,6 +577,7 @@ fn decorated(l: &Line<'_>) -> bool {
 }
 
 fn join_window(lines: &[Line<'_>]) -> String {
+    crate::parse::work::add(lines.iter().map(|l| l.body.len()).sum());
     let mut s = String::new();
     for l in lines {
         if !l.body.is_empty() {

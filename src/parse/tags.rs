@@ -358,6 +358,7 @@ fn blocks(text: &str) -> (Vec<Block>, usize) {
     let mut listed = false;
     let mut item_tags = 0usize;
     for (i, raw) in text.split('\n').enumerate() {
+        crate::parse::work::add(1);
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.trim().is_empty() || is_quoted(line) {
             open = false;
@@ -578,6 +579,7 @@ fn split_mentions<'w>(words: &[&'w str]) -> (Vec<&'w str>, Vec<&'w str>) {
 
 /// The items of one tag block (commands with several targets give one item each).
 fn items(block: &Block, ctx: &DateContext, warn: &mut impl FnMut(String)) -> Vec<Item> {
+    crate::parse::work::add(block.text.len());
     let words: Vec<&str> = block.text.split(' ').filter(|w| !w.is_empty()).collect();
     let mut item = Item::new(Kind::Decision, block.line);
     match block.tag {

@@ -20,8 +20,7 @@ impl Cluster {
     /// binaries are not installed; under CI (`CI=true`) that is a failure instead.
     pub fn create(root: &Path) -> Option<Cluster> {
         let Some(bin) = server_bin() else {
-            assert!(std::env::var("CI").is_err(), "CI=true but no PostgreSQL server binaries under /usr/lib/postgresql/*/bin");
-            println!("skipped: no PostgreSQL server binaries under /usr/lib/postgresql/*/bin");
+            super::skip::skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin");
             return None;
         };
         let as_postgres = run(Command::new("id").arg("-u")).trim() == "0";

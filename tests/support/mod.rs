@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod golden;
 pub mod process;
 pub mod sink;
+pub mod skip;
 
 use chrono::{DateTime, TimeZone, Utc};
 use docket::app::App;
