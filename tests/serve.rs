@@ -636,6 +636,28 @@ async fn dmarc_policy_of_the_from_domain_decides_unaligned_mail() {
     }
 }
 
+/// Behind LMTP the connecting host is the MTA in front: SPF is not judged on its address, so an
+/// SPF record naming that address aligns SMTP mail but not LMTP mail.
+#[tokio::test]
+async fn dmarc_behind_lmtp_ignores_the_mtas_address() {
+    let (record, _) = dkim_signer("example.org");
+    let t = support::sqlite().await;
+    let (app, running) = setup(&t, |c| c.lmtp.listen = Some("127.0.0.1:0".into())).await;
+    publish_dmarc(&app, &record);
+    let until = std::time::Instant::now() + Duration::from_secs(3600);
+    app.dkim.keys().add_record("example.org", "v=spf1 ip4:127.0.0.1 -all", until).unwrap();
+    let (mut lmtp, greeting) = Client::connect(running.lmtp.as_deref().unwrap()).await;
+    assert!(greeting.contains("LMTP"), "{greeting}");
+    assert!(lmtp.cmd("LHLO mta.docket.test").await.starts_with("250 "));
+    let r = lmtp.send("alice@example.org", &["eng@docket.test"], &Mail::new("l1@example.org", "via lmtp").raw()).await;
+    assert!(r.starts_with("550 5.7.26"), "{r}");
+    let mut smtp = session(&running.smtp).await;
+    let r = smtp.send("alice@example.org", &["eng@docket.test"], &Mail::new("s1@example.org", "via smtp").raw()).await;
+    assert!(r.starts_with("250 2.0.0"), "{r}");
+    running.stop().await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 1);
+}
+
 /// The pipe has no client address (no SPF): it quarantines what SMTP refuses, exits 75 when DNS
 /// fails, and lets a reply through a valid token pass; behind a trusted MTA its
 /// Authentication-Results decide alignment.
