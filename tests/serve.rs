@@ -687,6 +687,22 @@ async fn dmarc_through_the_pipe() {
         let tok = token::sign(app.secret.bytes(), ReplySlot { thread_id: 1, member_id: alice.id });
         let reply = pipe(&app, Mail::new("p4@example.org", "Re: x").raw(), &format!("eng+{tok}@docket.test")).await.unwrap();
         assert!(matches!(reply, docket::ingest::Outcome::Stored(_)), "[{bt}] {reply:?}");
+        // With the sending host from the MTA (`--client-address`, `--helo`), SPF counts as at the SMTP door.
+        let until = std::time::Instant::now() + Duration::from_secs(3600);
+        app.dkim.keys().add_record("example.org", "v=spf1 ip4:192.0.2.7 -all", until).unwrap();
+        for (ip, posted) in [("192.0.2.7", true), ("192.0.2.8", false)] {
+            let client = docket::ingest::auth::Client {
+                ip: Some(ip.parse().unwrap()),
+                helo: Some("mx.example.org".into()),
+                mail_from: Some("alice@example.org".into()),
+            };
+            let envelope =
+                docket::ingest::Envelope { mail_from: Some("alice@example.org".into()), rcpt_to: vec!["eng@docket.test".into()] };
+            let raw = Mail::new(&format!("spf-{ip}@example.org"), "spf").raw();
+            let got = docket::ingest::pipe::ingest_from(&app, raw, None, envelope, client).await.unwrap();
+            assert_eq!(matches!(got, docket::ingest::Outcome::Stored(_)), posted, "[{bt}] {ip}: {got:?}");
+        }
+        app.dkim.keys().add_missing("example.org", until);
 
         let trusting = App {
             config: Arc::new({

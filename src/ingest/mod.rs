@@ -212,13 +212,19 @@ pub async fn authenticate_sender(app: &App, raw: &[u8], parsed: &ParsedMail, cli
 
 /// Accepts one message end to end: checks, raw commit, then parse/thread/store.
 pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Result<Outcome, IngestError> {
+    let client = auth::Client { ip: None, helo: None, mail_from: msg.envelope.mail_from.clone() };
+    accept_from(app, msg, space, &client).await
+}
+
+/// `accept`, knowing the sending host (`client`, for SPF): the pipe when the MTA passes it.
+pub async fn accept_from(app: &App, msg: InboundMessage, space: Option<&str>, client: &auth::Client) -> Result<Outcome, IngestError> {
     check_size(app, &msg.raw)?;
     let prepared = prepare(&msg.raw);
     let space = resolve_space(app, space, &msg.envelope, &prepared.parsed).await?;
     // Live mail passes the sender policy; archives are history and are taken as they are.
     let held = match msg.source {
         Source::Import => None,
-        _ => hold(app, &msg, &prepared, &space).await?,
+        _ => hold(app, &msg, &prepared, &space, client).await?,
     };
     let now = app.now().timestamp();
     let rcpt = serde_json::to_string(&msg.envelope.rcpt_to).unwrap_or_else(|_| "[]".into());
@@ -247,14 +253,19 @@ pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Resu
 /// Why live mail from a pipe is held back, if it is. A pipe cannot refuse with an SMTP code, so
 /// what the SMTP door would reject is quarantined (nothing is lost; a human sender is told once),
 /// except a DKIM or DMARC check that cannot run now: the MTA keeps the message and retries.
-async fn hold(app: &App, msg: &InboundMessage, prepared: &Prepared, space: &Space) -> Result<Option<policy::Reason>, IngestError> {
+async fn hold(
+    app: &App,
+    msg: &InboundMessage,
+    prepared: &Prepared,
+    space: &Space,
+    client: &auth::Client,
+) -> Result<Option<policy::Reason>, IngestError> {
     let members = app.store.members(space).await?;
     let token_member = reply_slot(app, space, &msg.envelope.rcpt_to)
         .and_then(|slot| members.iter().find(|m| m.id == slot.member_id))
         .map(|m| m.email.as_str());
-    // A pipe knows the envelope sender at most (`--sender`); SPF needs the client's address.
-    let client = auth::Client { ip: None, helo: None, mail_from: msg.envelope.mail_from.clone() };
-    let auth = authenticate_sender(app, &msg.raw, &prepared.parsed, &client, token_member.is_some()).await;
+    // SPF needs the client's address: a pipe has it only when the MTA passes it (`--client-address`).
+    let auth = authenticate_sender(app, &msg.raw, &prepared.parsed, client, token_member.is_some()).await;
     match sender_verdict(app, msg.envelope.mail_from.as_deref(), prepared, &members, token_member, &auth) {
         policy::Verdict::Accept => Ok(None),
         policy::Verdict::Reject(policy::Reason::AuthUnavailable(why)) => Err(IngestError::AuthUnavailable(why)),
