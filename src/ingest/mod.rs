@@ -131,7 +131,10 @@ impl IngestError {
     }
 }
 
-/// Pure preparation: parse, visible text, dedup key and content hash.
+/// Pure preparation: parse, visible text, dedup key and content hash. The decoded text and HTML
+/// bodies (`parsed.text`, `parsed.html`) are dropped once the visible text is made: nothing after
+/// needs them (the raw message stays in `inbound`), and a queued message should not hold its
+/// body three times over.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub parsed: ParsedMail,
@@ -141,8 +144,8 @@ pub struct Prepared {
 }
 
 pub fn prepare(raw: &[u8]) -> Prepared {
-    let parsed = mime::parse(raw);
-    let visible = reply::visible_text(parsed.text.as_deref(), parsed.html.as_deref()).text;
+    let mut parsed = mime::parse(raw);
+    let visible = reply::visible_text(parsed.text.take().as_deref(), parsed.html.take().as_deref()).text;
     let content_hash = content_hash(raw);
     let dedup_key = match &parsed.message_id {
         Some(id) => format!("mid:{id}"),
@@ -380,8 +383,6 @@ pub async fn store_prepared(
             date,
             date_header,
             base: &base,
-            text_body: m.text.as_deref(),
-            html_body: m.html.as_deref(),
             visible_text: &p.visible,
             flags: &flags_json,
             parents: &parents,
