@@ -119,7 +119,7 @@ impl Store {
 
 /// The last id of a page of (id, size) rows that stays within `max_bytes`; the first row always
 /// fits, so a message larger than the bound still gets its page.
-fn page_end(sizes: &[(i64, i64)], max_bytes: u64) -> Option<i64> {
+pub(super) fn page_end(sizes: &[(i64, i64)], max_bytes: u64) -> Option<i64> {
     let mut total = 0u64;
     let mut last = None;
     for &(id, size) in sizes {
