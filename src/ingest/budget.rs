@@ -15,6 +15,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// as it is bound). One more for headroom (DKIM hashing, allocator slack).
 pub const COST_FACTOR: u64 = 6;
 
+/// Room kept out of the sessions' reach, in multiples of `smtp.max_message_bytes`, for the readers
+/// that follow the store and hold one message (or one bounded page) at a time whatever the clients
+/// do: the fan-out planner (a message's raw bytes and visible text, each as read and as decoded)
+/// and the search indexer (the text SQLite reads to cut its first part).
+pub const READERS_FACTOR: u64 = 4;
+
+/// What the sessions together may reserve out of `memory_budget`: the rest is the readers' room.
+pub fn for_sessions(memory_budget: u64, max_message_bytes: u64) -> u64 {
+    memory_budget.saturating_sub(max_message_bytes.saturating_mul(READERS_FACTOR))
+}
+
+/// The least `memory_budget` that takes a message of `max_message_bytes`: its own cost while it
+/// is stored plus the readers' room.
+pub fn least_budget(max_message_bytes: u64) -> u64 {
+    max_message_bytes.saturating_mul(COST_FACTOR + READERS_FACTOR)
+}
+
 /// The share of the budget `bytes` of message data take.
 pub fn cost(bytes: usize) -> u64 {
     (bytes as u64).saturating_mul(COST_FACTOR)
