@@ -101,3 +101,69 @@ async fn issue_11_rss_stays_under_the_budget_with_concurrent_large_data() {
     assert_eq!(process::count(&url, "SELECT COUNT(*) FROM inbound").await, 1 + CLIENTS as i64, "nothing stored twice");
     assert_eq!(process::count(&url, "SELECT COUNT(*) FROM messages").await, 1 + CLIENTS as i64);
 }
+
+/// `lines` numbered lines of new text (none a quote, a signature or a question), then `last`.
+fn long_text(lines: usize, last: &str) -> String {
+    let mut text: String = (0..lines).map(|i| format!("note {i:07} about the hosting plan for next quarter\n")).collect();
+    text.push_str(last);
+    text.push('\n');
+    text
+}
+
+/// Stores a message in space `eng` (made on first use).
+async fn stored(t: &support::TestApp, id: &str, body: &str) -> i64 {
+    if t.app.store.space("eng").await.unwrap().is_none() {
+        t.space("eng").await;
+    }
+    match t.ingest(&support::Mail::new(id, "Hosting").body(body).raw(), "eng").await {
+        docket::ingest::Outcome::Stored(m) => m.id,
+        other => panic!("[{}] not stored: {other:?}", t.backend),
+    }
+}
+
+/// Issue 11: the search indexer reads the first 256 Ki characters of a message's visible text,
+/// however long the text (a whole 40 MiB text took four times its size to index).
+#[tokio::test]
+async fn issue_11_the_indexer_reads_the_start_of_a_huge_text() {
+    for t in support::backends().await {
+        let text = long_text(6000, "zebrafinal");
+        assert!(text.len() > 300_000);
+        let id = stored(&t, "huge@x", &text).await;
+        let rows = t.app.store.search_rows(docket::store::search::Feed::Messages, &[id]).await.unwrap();
+        assert_eq!(rows[0].body.chars().count(), 262_144, "[{}]", t.backend);
+        assert!(text.starts_with(&rows[0].body), "[{}]", t.backend);
+    }
+}
+
+/// Issue 11: the fan-out planner reads pages of at most 16 MiB of raw mail and text (one message
+/// when a message is larger), not 16 messages however large.
+#[tokio::test]
+async fn issue_11_planning_reads_large_messages_a_few_at_a_time() {
+    for t in support::backends().await {
+        let text = long_text(60_000, "the end"); // ~3.4 MB raw, as much visible text
+        for k in 0..3 {
+            stored(&t, &format!("big{k}@x"), &text).await;
+        }
+        for k in 0..3 {
+            stored(&t, &format!("small{k}@x"), "a short note\n").await;
+        }
+        let page = t.app.store.messages_unplanned(0, 16).await.unwrap();
+        assert_eq!(page.len(), 2, "[{}] two messages of ~7 MB fit in 16 MiB, a third does not", t.backend);
+        let rest = t.app.store.messages_unplanned(page[1].id, 16).await.unwrap();
+        assert_eq!(rest.len(), 4, "[{}] the last large one and the small ones", t.backend);
+    }
+}
+
+/// Issue 11: the loop check (every tick, every message of every active thread) reads the last
+/// 64 Ki characters of a long visible text: enough for its last question.
+#[tokio::test]
+async fn issue_11_the_loop_check_reads_the_end_of_a_long_text() {
+    for t in support::backends().await {
+        let text = long_text(3000, "so which host do we take?");
+        stored(&t, "long@x", &text).await;
+        let messages = t.app.store.messages_of_active_threads(0).await.unwrap();
+        let seen = &messages[0].visible_text;
+        assert_eq!(seen.chars().count(), 65_536, "[{}]", t.backend);
+        assert!(seen.trim_end().ends_with("so which host do we take?"), "[{}] {:?}", t.backend, &seen[seen.len() - 40..]);
+    }
+}
