@@ -472,6 +472,18 @@ pub fn content_hash(raw: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// Issue 11: a prepared message holds its visible text, not the decoded bodies as well (a
+    /// queued 40 MiB message held its text three times over, and stored it twice).
+    #[test]
+    fn prepare_keeps_the_visible_text_and_drops_the_bodies() {
+        let p = prepare(
+            b"From: a@x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nhello there\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>hello there</p>\r\n--b--\r\n",
+        );
+        assert_eq!(p.visible.trim(), "hello there");
+        assert_eq!((p.parsed.text, p.parsed.html), (None, None));
+    }
+
     #[test]
     fn content_hash_ignores_trace_headers_and_line_endings() {
         let a = content_hash(b"Received: from a\r\n  by b\r\nFrom: x@y\r\n\r\nbody\r\n");
