@@ -22,8 +22,33 @@ fn init_logging(args: &cli::Cli) {
     }
 }
 
+/// glibc's malloc keeps freed blocks of up to 32 MiB for reuse (its mmap threshold rises with each
+/// large block freed), so the buffers of large messages stay in a server long after they are
+/// dropped, and RSS outgrows `smtp.memory_budget` (issue 11: 4 MiB messages left 3 times the budget
+/// resident). `serve` runs with the threshold fixed instead: a block of 128 KiB or more is a mapping
+/// of its own, given back to the system when freed. glibc reads the setting only when a process
+/// starts, so `serve` executes itself once more with it set: same pid, arguments and inherited
+/// sockets (systemd's LISTEN_FDS stay valid). An operator's own setting is left alone.
+#[cfg(target_os = "linux")]
+fn tune_malloc(args: &cli::Cli) {
+    use std::os::unix::process::CommandExt;
+    const THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";
+    if !args.serving() || std::env::var_os(THRESHOLD).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    let mut argv = std::env::args_os();
+    let arg0 = argv.next().unwrap_or_else(|| exe.clone().into_os_string());
+    // Returns only when the exec failed: then serve as we are.
+    let _ = std::process::Command::new(exe).arg0(arg0).args(argv).env(THRESHOLD, "131072").exec();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tune_malloc(_: &cli::Cli) {}
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    tune_malloc(&args);
     init_logging(&args);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -109,7 +109,7 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
         tls_available: tls,
     };
     let (timeout, session_limit) = (cfg.smtp.timeout, cfg.smtp.session_timeout);
-    let budget = Budget::new(cfg.smtp.memory_budget);
+    let budget = Budget::new(crate::ingest::budget::for_sessions(cfg.smtp.memory_budget, cfg.smtp.max_message_bytes));
     let smtp_door =
         Door { session: session(false, tls.is_some()), source: Source::Smtp, timeout, session_limit, tls, budget: budget.clone() };
     let lmtp_door = Door { session: session(true, false), source: Source::Lmtp, timeout, session_limit, tls: None, budget: budget.clone() };

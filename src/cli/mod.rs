@@ -50,7 +50,12 @@ impl Cli {
         let log = Config::load(self.config.as_deref())
             .map(|c| c.log)
             .unwrap_or(docket::config::Log { format: docket::config::LogFormat::Text, level: "info".into() });
-        (log, matches!(self.command, Command::Serve(_)))
+        (log, self.serving())
+    }
+
+    /// Whether this run is `docket serve` (a long-lived process).
+    pub fn serving(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
     }
 }
 

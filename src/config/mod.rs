@@ -251,16 +251,18 @@ impl Config {
         if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
             r.error("smtp.tls_cert", "tls_cert and tls_key must be set together".into());
         }
-        // The end of DATA holds a message about three times over (its bytes, the parse, the
-        // database's copy): a budget below that could never take the largest message allowed.
+        // Storing a message takes `COST_FACTOR` times its size at the peak (its bytes, the parse,
+        // the database's copies), and the readers after the store keep `READERS_FACTOR` times the
+        // largest: a budget below both could never take the largest message allowed.
         let (budget, largest) = (config.smtp.memory_budget, config.smtp.max_message_bytes);
-        if budget < largest.saturating_mul(3) {
+        let least = crate::ingest::budget::least_budget(largest);
+        if budget < least {
             r.error(
                 "smtp.memory_budget",
                 format!(
                     "{budget} bytes cannot hold a message of smtp.max_message_bytes ({largest}) while it is stored, which takes \
-                     3 times its size: set smtp.memory_budget to at least {} or lower smtp.max_message_bytes",
-                    largest.saturating_mul(3)
+                     {} times its size: set smtp.memory_budget to at least {least} or lower smtp.max_message_bytes",
+                    least / largest.max(1)
                 ),
             );
         }
@@ -511,12 +513,12 @@ mod tests {
     }
 
     #[test]
-    fn a_memory_budget_below_three_messages_is_refused_naming_both_keys() {
+    fn a_memory_budget_below_ten_messages_is_refused_naming_both_keys() {
         let vars = |budget: &str| env(&[("DOCKET__SMTP__MEMORY_BUDGET", budget), ("DOCKET__SMTP__MAX_MESSAGE_BYTES", "1000")]);
-        let text = Config::load_with_env(None, vars("2999")).unwrap_err().to_string();
+        let text = Config::load_with_env(None, vars("9999")).unwrap_err().to_string();
         assert!(text.contains("smtp.memory_budget") && text.contains("smtp.max_message_bytes"), "{text}");
-        assert!(text.contains("at least 3000"), "{text}");
-        assert_eq!(Config::load_with_env(None, vars("3000")).unwrap().smtp.memory_budget, 3000);
+        assert!(text.contains("at least 10000"), "{text}");
+        assert_eq!(Config::load_with_env(None, vars("10000")).unwrap().smtp.memory_budget, 10000);
     }
 
     #[test]

@@ -131,7 +131,10 @@ impl IngestError {
     }
 }
 
-/// Pure preparation: parse, visible text, dedup key and content hash.
+/// Pure preparation: parse, visible text, dedup key and content hash. The decoded text and HTML
+/// bodies (`parsed.text`, `parsed.html`) are dropped once the visible text is made: nothing after
+/// needs them (the raw message stays in `inbound`), and a queued message should not hold its
+/// body three times over.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub parsed: ParsedMail,
@@ -141,8 +144,8 @@ pub struct Prepared {
 }
 
 pub fn prepare(raw: &[u8]) -> Prepared {
-    let parsed = mime::parse(raw);
-    let visible = reply::visible_text(parsed.text.as_deref(), parsed.html.as_deref()).text;
+    let mut parsed = mime::parse(raw);
+    let visible = reply::visible_text(parsed.text.take().as_deref(), parsed.html.take().as_deref()).text;
     let content_hash = content_hash(raw);
     let dedup_key = match &parsed.message_id {
         Some(id) => format!("mid:{id}"),
@@ -406,8 +409,6 @@ pub async fn store_prepared(
             date,
             date_header,
             base: &base,
-            text_body: m.text.as_deref(),
-            html_body: m.html.as_deref(),
             visible_text: &p.visible,
             flags: &flags_json,
             parents: &parents,
@@ -496,6 +497,18 @@ pub fn content_hash(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a prepared message holds its visible text, not the decoded bodies as well (a
+    /// queued 40 MiB message held its text three times over, and stored it twice).
+    #[test]
+    fn prepare_keeps_the_visible_text_and_drops_the_bodies() {
+        let p = prepare(
+            b"From: a@x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nhello there\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>hello there</p>\r\n--b--\r\n",
+        );
+        assert_eq!(p.visible.trim(), "hello there");
+        assert_eq!((p.parsed.text, p.parsed.html), (None, None));
+    }
 
     #[test]
     fn content_hash_ignores_trace_headers_and_line_endings() {

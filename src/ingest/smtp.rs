@@ -6,7 +6,7 @@
 
 use super::Source;
 use super::auth::Client;
-use super::budget::{Budget, Reservation};
+use super::budget::{self, Budget, Reservation};
 use super::intake::{Intake, Rcpt};
 use super::session::{Reply, Session, SessionConfig, Step};
 use std::collections::HashMap;
@@ -222,9 +222,9 @@ impl Talk<'_> {
                         Err(reply) => session.answer(Err(reply)),
                     },
                     Step::Deliver { mail_from, rcpt_to, data } => {
-                        // Storing needs the message about three times over (its bytes, the parse,
-                        // the database's copy): that much must fit in the budget too.
-                        let storing = (session.buffered() + 3 * data.len()) as u64;
+                        // Receiving reserved the message's whole cost already (`hold`): storing
+                        // needs no more than that.
+                        let storing = budget::cost(session.buffered()) + budget::cost(data.len());
                         if !self.reserved.resize(storing) {
                             let full = Reply::new(452, (4, 3, 1), "too much mail in flight; try again later");
                             session.delivered(vec![full; rcpt_to.len()]);
@@ -242,9 +242,9 @@ impl Talk<'_> {
                             rcpts.push((to, rcpt));
                         }
                         self.rcpts.clear();
-                        // The parse waits for processing after the session moves on: its share
-                        // goes with it.
-                        let queued = self.reserved.split(data.len() as u64);
+                        // The message waits for its commit and its threading after the session
+                        // moves on: its whole share goes with it.
+                        let queued = self.reserved.split(budget::cost(data.len()));
                         let client = Client {
                             ip: self.ip,
                             helo: session.helo().filter(|_| self.ip.is_some()).map(str::to_string),
@@ -265,7 +265,7 @@ impl Talk<'_> {
                 }
             }
             // The message handed over is stored (or refused) by now: only what is buffered stays.
-            self.reserved.resize(session.buffered() as u64);
+            self.reserved.resize(budget::cost(session.buffered()));
             self.write(io, session).await?;
             let read = tokio::select! {
                 r = self.deadline.run(io.read(&mut buf)) => r,
@@ -290,12 +290,13 @@ impl Talk<'_> {
         }
     }
 
-    /// Reserves what the session now buffers. Over the budget, the message being received is
+    /// Reserves what the session now buffers, at what storing it will cost (`budget::cost`), so
+    /// a message that arrives whole can be stored. Over the budget, the message being received is
     /// dropped and will be answered 452 4.3.1 (RFC 3463: mail system full; RFC 5321 §4.2.5: the
     /// client keeps it and retries).
     fn hold(&mut self, session: &mut Session) {
         // The message so far plus this read (unstuffing only shrinks it).
-        if !self.reserved.resize(session.buffered() as u64) {
+        if !self.reserved.resize(budget::cost(session.buffered())) {
             session.refuse_data(Reply::new(452, (4, 3, 1), "too much mail in flight; try again later"));
         }
     }

@@ -63,8 +63,6 @@ pub struct NewMessage<'a> {
     pub date_header: Option<i64>,
     /// The subject reduced for threading (already computed by the caller).
     pub base: &'a crate::thread::BaseSubject,
-    pub text_body: Option<&'a str>,
-    pub html_body: Option<&'a str>,
     pub visible_text: &'a str,
     /// JSON array of flag names.
     pub flags: &'a str,
@@ -121,7 +119,7 @@ impl Store {
 
 /// The last id of a page of (id, size) rows that stays within `max_bytes`; the first row always
 /// fits, so a message larger than the bound still gets its page.
-fn page_end(sizes: &[(i64, i64)], max_bytes: u64) -> Option<i64> {
+pub(super) fn page_end(sizes: &[(i64, i64)], max_bytes: u64) -> Option<i64> {
     let mut total = 0u64;
     let mut last = None;
     for &(id, size) in sizes {
@@ -329,7 +327,7 @@ impl Tx {
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64, StoreError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO messages (space_id, thread_id, inbound_id, message_id, from_addr, from_name, subject, date, date_header, \
-             text_body, html_body, visible_text, flags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             visible_text, flags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(m.space_id)
         .bind(m.thread_id)
@@ -340,8 +338,6 @@ impl Tx {
         .bind(m.subject)
         .bind(m.date)
         .bind(m.date_header)
-        .bind(m.text_body)
-        .bind(m.html_body)
         .bind(m.visible_text)
         .bind(m.flags)
         .fetch_one(self.conn())

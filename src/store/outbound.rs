@@ -40,6 +40,9 @@ pub struct FailedMail {
     pub last_error: Option<String>,
 }
 
+/// Raw bytes and visible text read per page of messages to plan (as `ingest::recover` pages them).
+const PLAN_PAGE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A stored message as the fan-out and receipt planners see it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessageOut {
@@ -439,17 +442,20 @@ impl Store {
     }
 
     /// Stored messages above the floor whose outbound mail is not planned yet, oldest first, with
-    /// their raw bytes and door.
+    /// their raw bytes and door: at most `limit`, and no more raw bytes and text than
+    /// `PLAN_PAGE_BYTES` (always at least one message), so a page of large messages is
+    /// as small in memory as a page of small ones.
     pub async fn messages_unplanned(&self, floor: i64, limit: i64) -> Result<Vec<MessageOut>, StoreError> {
-        Ok(sqlx::query_as(
+        const UNPLANNED: &str = "FROM messages m JOIN inbound i ON i.id = m.inbound_id \
+             WHERE m.id > $1 AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.message_id = m.id)";
+        let sql = format!("SELECT m.id, CAST(LENGTH(i.raw) + LENGTH(m.visible_text) AS BIGINT) {UNPLANNED} ORDER BY m.id LIMIT $2");
+        let sizes: Vec<(i64, i64)> = sqlx::query_as(&sql).bind(floor).bind(limit).fetch_all(&self.pool).await?;
+        let Some(last) = super::messages::page_end(&sizes, PLAN_PAGE_BYTES) else { return Ok(Vec::new()) };
+        let sql = format!(
             "SELECT m.id, m.space_id, m.thread_id, m.message_id, m.from_addr, m.from_name, m.subject, m.date, m.visible_text, \
-             i.raw, i.source FROM messages m JOIN inbound i ON i.id = m.inbound_id \
-             WHERE m.id > $1 AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.message_id = m.id) ORDER BY m.id LIMIT $2",
-        )
-        .bind(floor)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+             i.raw, i.source {UNPLANNED} AND m.id <= $2 ORDER BY m.id"
+        );
+        Ok(sqlx::query_as(&sql).bind(floor).bind(last).fetch_all(&self.pool).await?)
     }
 
     /// Moves the message floor up past messages that are planned and were received before
@@ -619,10 +625,14 @@ impl Store {
             .await?)
     }
 
-    /// Messages of threads active since `since`, by thread then arrival.
+    /// Messages of threads active since `since`, by thread then arrival. Of a long visible text
+    /// only its last 64 Ki characters are read (the loop check looks for the last question), so
+    /// every tick holds little of a thread of huge messages.
     pub async fn messages_of_active_threads(&self, since: i64) -> Result<Vec<ThreadMessage>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT m.id, i.received_at AS arrived, m.thread_id, m.space_id, t.subject, m.message_id, m.from_addr, m.date, m.visible_text \
+            "SELECT m.id, i.received_at AS arrived, m.thread_id, m.space_id, t.subject, m.message_id, m.from_addr, m.date, \
+             CASE WHEN LENGTH(m.visible_text) > 65536 THEN SUBSTR(m.visible_text, LENGTH(m.visible_text) - 65535) \
+             ELSE m.visible_text END AS visible_text \
              FROM messages m JOIN threads t ON t.id = m.thread_id JOIN inbound i ON i.id = m.inbound_id \
              WHERE t.last_activity_at >= $1 ORDER BY m.thread_id, i.received_at, m.id",
         )
