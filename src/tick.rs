@@ -48,6 +48,8 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreErro
         }
         tx.commit().await?;
     }
+    // Mail to the commands address the intake could not decide yet (its DKIM check could not run).
+    crate::ingest::commands::catch_up(app).await?;
     report.outbound = crate::notify::jobs::run(app, now).await?;
     Ok(report)
 }

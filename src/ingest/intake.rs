@@ -273,6 +273,10 @@ impl Intake {
                 return verdicts.iter().map(|v| if let Some(Verdict::Reject(r)) = v { r.reply() } else { reply.clone() }).collect();
             }
         };
+        if commands {
+            // Mail to the commands address goes on to its own stage (ingest::commands).
+            super::commands::after_commit(&self.app, &prepared.dedup_key).await;
+        }
         let held = Arc::new(held);
         for ((space, rcpt_to, accepted), insert) in follow.into_iter().zip(inserts) {
             if let (RawInsert::Inserted(inbound_id), true) = (insert, accepted) {

@@ -6,6 +6,7 @@
 pub mod address;
 pub mod auth;
 pub mod budget;
+pub mod commands;
 pub mod import;
 pub mod intake;
 pub mod lmtp;
