@@ -42,7 +42,7 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     /// Signs reply tokens and links: `security.secret`, else `DATA_DIR/secret` (made on first run).
     pub secret: Secret,
-    /// Verifies senders' DKIM signatures when `security.require_dkim` is set.
+    /// Verifies senders (DKIM for `security.require_dkim`, SPF and DMARC for `security.dmarc`).
     pub dkim: Arc<Dkim>,
 }
 

@@ -350,6 +350,7 @@ fn cli_search_and_reindex() {
             .args(args)
             .env_remove("DOCKET_CONFIG")
             .env("DOCKET__SERVER__DATA_DIR", d.join("data"))
+            .env("DOCKET__SECURITY__DMARC", "false") // no real DNS in tests
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

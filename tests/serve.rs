@@ -575,6 +575,191 @@ async fn require_dkim_trusts_the_configured_authserv_id() {
     }
 }
 
+/// An Ed25519 DKIM key for `domain` (selector `s1`): its DNS record, and a signer of raw messages.
+fn dkim_signer(domain: &str) -> (String, impl Fn(Vec<u8>) -> Vec<u8>) {
+    use mail_auth::common::crypto::Ed25519Key;
+    use mail_auth::common::headers::HeaderWriter;
+    use mail_auth::dkim::DkimSigner;
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let key = Ed25519Key::from_pkcs8_der(&pair.serialize_der()).unwrap();
+    let record = format!("v=DKIM1; k=ed25519; p={}", data_encoding::BASE64.encode(pair.public_key_raw()));
+    let signer = DkimSigner::from_key(key).domain(domain).selector("s1").headers(["From", "To", "Subject", "Date", "Message-ID"]);
+    let sign = move |raw: Vec<u8>| {
+        let mut signed = signer.sign(&raw).unwrap().to_header().into_bytes();
+        signed.extend_from_slice(&raw);
+        signed
+    };
+    (record, sign)
+}
+
+/// The test domains' DMARC records (and example.org's DKIM key), in the verifier's DNS cache.
+fn publish_dmarc(app: &App, dkim_record: &str) {
+    let until = std::time::Instant::now() + Duration::from_secs(3600);
+    let dns = app.dkim.keys();
+    dns.add_record("_dmarc.example.org", "v=DMARC1; p=reject", until).unwrap();
+    dns.add_record("_dmarc.held.test", "v=DMARC1; p=quarantine", until).unwrap();
+    dns.add_record("_dmarc.relaxed.test", "v=DMARC1; p=none", until).unwrap();
+    dns.add_failure("_dmarc.flaky.test", until);
+    dns.add_record("s1._domainkey.example.org", dkim_record, until).unwrap();
+}
+
+/// Issue 11 (Header-From spoofing): `security.dmarc`, on by default. The From domain's DMARC policy
+/// decides what mail that is not aligned with it gets: refused for p=reject, held for
+/// p=quarantine; aligned mail (DKIM, or SPF for the SMTP client), replies through a valid reply
+/// token and domains with p=none post. DNS answers come from the verifier's cache.
+#[tokio::test]
+async fn dmarc_policy_of_the_from_domain_decides_unaligned_mail() {
+    let (record, sign) = dkim_signer("example.org");
+    for t in support::backends().await {
+        let (app, running) = setup(&t, |_| {}).await;
+        let space = app.store.require_space("eng").await.unwrap();
+        for (email, handle) in [("bob@held.test", "bob"), ("carol@relaxed.test", "carol"), ("dave@flaky.test", "dave")] {
+            app.store.add_member(&space, email, handle, &MemberSettings::default(), 0).await.unwrap();
+        }
+        publish_dmarc(&app, &record);
+        let bt = t.backend;
+        let mut c = session(&running.smtp).await;
+        // A stranger's server puts a member's address in From and records a decision in her name.
+        let spoofed = Mail::new("spoof@evil.test", "Plan").from("Alice <alice@example.org>").body("#decision ship it\n").raw();
+        let r = c.send("mallory@evil.test", &["eng@docket.test"], &spoofed).await;
+        assert!(r.starts_with("550 5.7.26") && r.contains("example.org") && r.contains("p=reject"), "[{bt}] {r}");
+        let signed = sign(Mail::new("signed@example.org", "signed").raw());
+        let r = c.send("alice@example.org", &["eng@docket.test"], &signed).await;
+        assert!(r.starts_with("250 2.0.0"), "[{bt}] aligned DKIM signature: {r}");
+        processed(&app, 1).await;
+        // A reply through alice's reply address, unsigned: the token proves the thread.
+        let thread = app.store.threads(Some("eng"), None, 3).await.unwrap().remove(0);
+        let alice = app.store.member(space.id, "alice@example.org").await.unwrap().unwrap();
+        let tok = token::sign(app.secret.bytes(), ReplySlot { thread_id: thread.id, member_id: alice.id });
+        let reply = Mail::new("reply@example.org", "Re: signed").reply_to("signed@example.org").raw();
+        let r = c.send("alice@example.org", &[&format!("eng+{tok}@docket.test")], &reply).await;
+        assert!(r.starts_with("250 2.0.0"), "[{bt}] reply through a valid token: {r}");
+        let held = Mail::new("held@held.test", "held").from("Bob <bob@held.test>").raw();
+        let r = c.send("bob@held.test", &["eng@docket.test"], &held).await;
+        assert!(r.starts_with("250 2.6.0") && r.contains("p=quarantine"), "[{bt}] {r}");
+        let relaxed = Mail::new("relaxed@relaxed.test", "relaxed").from("Carol <carol@relaxed.test>").raw();
+        let r = c.send("carol@relaxed.test", &["eng@docket.test"], &relaxed).await;
+        assert!(r.starts_with("250 2.0.0"), "[{bt}] p=none: {r}");
+        let flaky = Mail::new("flaky@flaky.test", "flaky").from("Dave <dave@flaky.test>").raw();
+        let r = c.send("dave@flaky.test", &["eng@docket.test"], &flaky).await;
+        assert!(r.starts_with("451 4.4.3"), "[{bt}] DNS failure: {r}");
+        // SPF: example.org names the client's address, so its envelope senders are aligned ...
+        let until = std::time::Instant::now() + Duration::from_secs(3600);
+        app.dkim.keys().add_record("example.org", "v=spf1 ip4:127.0.0.1 -all", until).unwrap();
+        let via_spf = Mail::new("spf@example.org", "spf").raw();
+        let r = c.send("alice@example.org", &["eng@docket.test"], &via_spf).await;
+        assert!(r.starts_with("250 2.0.0"), "[{bt}] SPF-aligned: {r}");
+        // ... but an envelope sender of another domain is not.
+        let other = Mail::new("spf2@example.org", "spf2").raw();
+        let r = c.send("mallory@evil.test", &["eng@docket.test"], &other).await;
+        assert!(r.starts_with("550 5.7.26"), "[{bt}] {r}");
+        assert!(c.cmd("QUIT").await.starts_with("221"));
+        processed(&app, 4).await;
+        running.stop().await;
+        let quarantined = app.store.quarantined(None).await.unwrap();
+        assert_eq!(quarantined.iter().map(|q| q.reason.as_str()).collect::<Vec<_>>(), ["dmarc"], "[{bt}]");
+        assert!(quarantined[0].detail.contains("held.test"), "[{bt}] {:?}", quarantined[0]);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 5, "[{bt}] nothing refused is stored");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, 4, "[{bt}]");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM decisions").await, 0, "[{bt}] no decision in alice's name");
+    }
+}
+
+/// Behind LMTP the connecting host is the MTA in front: SPF is not judged on its address, so an
+/// SPF record naming that address aligns SMTP mail but not LMTP mail.
+#[tokio::test]
+async fn dmarc_behind_lmtp_ignores_the_mtas_address() {
+    let (record, _) = dkim_signer("example.org");
+    let t = support::sqlite().await;
+    let (app, running) = setup(&t, |c| c.lmtp.listen = Some("127.0.0.1:0".into())).await;
+    publish_dmarc(&app, &record);
+    let until = std::time::Instant::now() + Duration::from_secs(3600);
+    app.dkim.keys().add_record("example.org", "v=spf1 ip4:127.0.0.1 -all", until).unwrap();
+    let (mut lmtp, greeting) = Client::connect(running.lmtp.as_deref().unwrap()).await;
+    assert!(greeting.contains("LMTP"), "{greeting}");
+    assert!(lmtp.cmd("LHLO mta.docket.test").await.starts_with("250 "));
+    let r = lmtp.send("alice@example.org", &["eng@docket.test"], &Mail::new("l1@example.org", "via lmtp").raw()).await;
+    assert!(r.starts_with("550 5.7.26"), "{r}");
+    let mut smtp = session(&running.smtp).await;
+    let r = smtp.send("alice@example.org", &["eng@docket.test"], &Mail::new("s1@example.org", "via smtp").raw()).await;
+    assert!(r.starts_with("250 2.0.0"), "{r}");
+    running.stop().await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound").await, 1);
+}
+
+/// The pipe has no client address (no SPF): it quarantines what SMTP refuses, exits 75 when DNS
+/// fails, and lets a reply through a valid token pass; behind a trusted MTA its
+/// Authentication-Results decide alignment.
+#[tokio::test]
+async fn dmarc_through_the_pipe() {
+    let (record, _) = dkim_signer("example.org");
+    for t in support::backends().await {
+        let app = serving(&t, |_| {});
+        let space = app.store.add_space("eng", "Engineering", t0().timestamp()).await.unwrap();
+        let alice = app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
+        app.store.add_member(&space, "dave@flaky.test", "dave", &MemberSettings::default(), 0).await.unwrap();
+        publish_dmarc(&app, &record);
+        let bt = t.backend;
+        let pipe = |app: &App, raw: Vec<u8>, rcpt: &str| {
+            let app = app.clone();
+            let envelope = docket::ingest::Envelope { mail_from: Some("alice@example.org".into()), rcpt_to: vec![rcpt.to_string()] };
+            async move { docket::ingest::pipe::ingest(&app, raw, None, envelope).await }
+        };
+        let spoofed = pipe(&app, Mail::new("p1@example.org", "spoofed").raw(), "eng@docket.test").await.unwrap();
+        assert!(
+            matches!(&spoofed, docket::ingest::Outcome::Quarantined { reason, .. } if reason.contains("p=reject")),
+            "[{bt}] {spoofed:?}"
+        );
+        let flaky = Mail::new("p2@flaky.test", "flaky").from("dave@flaky.test").raw();
+        assert_eq!(pipe(&app, flaky, "eng@docket.test").await.unwrap_err().exit_code(), 75, "[{bt}]");
+        // Through a valid reply token it stands (the thread it names need not exist for that).
+        let tok = token::sign(app.secret.bytes(), ReplySlot { thread_id: 1, member_id: alice.id });
+        let reply = pipe(&app, Mail::new("p4@example.org", "Re: x").raw(), &format!("eng+{tok}@docket.test")).await.unwrap();
+        assert!(matches!(reply, docket::ingest::Outcome::Stored(_)), "[{bt}] {reply:?}");
+        // With the sending host from the MTA (`--client-address`, `--helo`), SPF counts as at the SMTP door.
+        let until = std::time::Instant::now() + Duration::from_secs(3600);
+        app.dkim.keys().add_record("example.org", "v=spf1 ip4:192.0.2.7 -all", until).unwrap();
+        for (ip, posted) in [("192.0.2.7", true), ("192.0.2.8", false)] {
+            let client = docket::ingest::auth::Client {
+                ip: Some(ip.parse().unwrap()),
+                helo: Some("mx.example.org".into()),
+                mail_from: Some("alice@example.org".into()),
+            };
+            let envelope =
+                docket::ingest::Envelope { mail_from: Some("alice@example.org".into()), rcpt_to: vec!["eng@docket.test".into()] };
+            let raw = Mail::new(&format!("spf-{ip}@example.org"), "spf").raw();
+            let got = docket::ingest::pipe::ingest_from(&app, raw, None, envelope, client).await.unwrap();
+            assert_eq!(matches!(got, docket::ingest::Outcome::Stored(_)), posted, "[{bt}] {ip}: {got:?}");
+        }
+        app.dkim.keys().add_missing("example.org", until);
+
+        let trusting = App {
+            config: Arc::new({
+                let mut c = (*app.config).clone();
+                c.security.trusted_authserv_id = Some("mx.team.test".into());
+                c
+            }),
+            ..app.clone()
+        };
+        let with = |id: &str, results: &str| {
+            let mut m = Mail::new(id, "auth");
+            m.extra.push(format!("Authentication-Results: {results}"));
+            m.raw()
+        };
+        for (id, results, posted) in [
+            ("a1@example.org", "mx.team.test; dkim=pass header.d=example.org", true),
+            ("a2@example.org", "mx.team.test; spf=pass smtp.mailfrom=alice@example.org", true),
+            ("a3@example.org", "mx.team.test; dmarc=pass header.from=example.org", true),
+            ("a4@example.org", "evil.test; dmarc=pass header.from=example.org", false),
+            ("a5@example.org", "mx.team.test; dkim=pass header.d=evil.test; spf=pass smtp.mailfrom=x@evil.test", false),
+        ] {
+            let got = pipe(&trusting, with(id, results), "eng@docket.test").await.unwrap();
+            let stored = matches!(got, docket::ingest::Outcome::Stored(_));
+            assert_eq!(stored, posted, "[{bt}] {results}: {got:?}");
+        }
+    }
+}
+
 /// Connects until a session gets its greeting (the slot of a dropped client is free again);
 /// false when every attempt for ~20 s was turned away.
 async fn greeted_eventually(addr: &str) -> bool {

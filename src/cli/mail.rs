@@ -4,6 +4,7 @@ use super::{CliResult, Failure, count, print_json};
 use clap::Args;
 use docket::app::App;
 use docket::config::Config;
+use docket::ingest::auth::Client;
 use docket::ingest::import::{self, ImportOptions};
 use docket::ingest::pipe;
 use docket::ingest::{Envelope, Outcome};
@@ -23,6 +24,12 @@ pub struct IngestArgs {
     /// Envelope sender from the MTA (e.g. Postfix pipe `${sender}`).
     #[arg(long)]
     sender: Option<String>,
+    /// Sending host's IP (Postfix `${client_address}`), for SPF.
+    #[arg(long, value_name = "IP")]
+    client_address: Option<String>,
+    /// Sending host's HELO name (Postfix `${client_helo}`), for SPF.
+    #[arg(long, value_name = "NAME")]
+    helo: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -94,8 +101,19 @@ pub async fn ingest(config: Config, args: IngestArgs) -> CliResult {
         Err(e) => return Err(Failure { code: if e.is_temporary() { 75 } else { 78 }, error: e.into() }),
     };
     let raw = pipe::read_limited(std::io::stdin().lock(), max).map_err(|e| Failure { error: e.into(), code: 75 })?;
+    // Whatever the MTA's macro expands to, the message is still taken: an address that does not
+    // parse only means SPF cannot be checked.
+    let ip = args.client_address.as_deref().map(str::trim).filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case("unknown")).and_then(|a| {
+        let parsed = a.trim_start_matches("ipv6:").parse::<std::net::IpAddr>();
+        if parsed.is_err() {
+            tracing::warn!(client_address = a, "--client-address is not an IP address; SPF not checked");
+        }
+        parsed.ok()
+    });
+    let helo = args.helo.filter(|h| !h.trim().is_empty() && ip.is_some());
+    let client = Client { ip, helo, mail_from: args.sender.clone() };
     let envelope = Envelope { mail_from: args.sender, rcpt_to: args.recipients };
-    match pipe::ingest(&app, raw, args.space.as_deref(), envelope).await {
+    match pipe::ingest_from(&app, raw, args.space.as_deref(), envelope, client).await {
         Ok(Outcome::Stored(m)) => {
             let flags: Vec<&str> = m.flags.iter().map(|f| f.as_str()).collect();
             let note = if flags.is_empty() { String::new() } else { format!(" (flagged: {})", flags.join(", ")) };

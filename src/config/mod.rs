@@ -153,6 +153,9 @@ pub struct Security {
     pub secret: Option<String>,
     pub accept_from: AcceptFrom,
     pub require_dkim: bool,
+    /// Honour the From domain's DMARC policy: mail not aligned with a `p=reject` domain is
+    /// refused, with `p=quarantine` held (replies through a valid reply token excepted).
+    pub dmarc: bool,
     /// The authserv-id of an MTA in front of docket whose Authentication-Results header is trusted
     /// instead of verifying DKIM here (RFC 8601).
     pub trusted_authserv_id: Option<String>,
@@ -236,6 +239,7 @@ impl Config {
                     raw::one_of(&[("members", AcceptFrom::Members), ("anyone", AcceptFrom::Anyone)]),
                 ),
                 require_dkim: r.get("security.require_dkim", false, raw::boolean),
+                dmarc: r.get("security.dmarc", true, raw::boolean),
                 trusted_authserv_id: r.opt("security.trusted_authserv_id", authserv_id),
                 per_sender_per_hour: r.get("security.per_sender_per_hour", 120, raw::positive),
             },

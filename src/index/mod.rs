@@ -166,7 +166,8 @@ impl Index {
             *r = None;
         }
         if let Some(w) = guard.take()
-            && let Some(writer) = w.writer
+            && let Ok(writer) = Arc::try_unwrap(w.writer)
+            && let Ok(writer) = writer.into_inner()
         {
             let _ = tokio::task::spawn_blocking(move || writer.wait_merging_threads()).await;
         }
@@ -291,8 +292,8 @@ fn resolve_fields(index: &tantivy::Index) -> Result<Fields, IndexError> {
 struct Writing {
     /// Held (flock) for as long as this process may write.
     _lock: File,
-    /// Away only while a commit runs on a blocking thread.
-    writer: Option<IndexWriter>,
+    /// Used only on blocking threads (adding documents, committing), never on the runtime's.
+    writer: Arc<Mutex<IndexWriter>>,
     reader: IndexReader,
     fields: Fields,
     progress: [Progress; 4],
@@ -344,7 +345,7 @@ impl Writing {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let progress =
             [Progress::new(mark.messages), Progress::new(mark.decisions), Progress::new(mark.tasks), Progress::new(mark.history)];
-        let mut writing = Writing { _lock: lock, writer: Some(writer), reader, fields, progress, committed: mark };
+        let mut writing = Writing { _lock: lock, writer: Arc::new(Mutex::new(writer)), reader, fields, progress, committed: mark };
         if created {
             // Record the schema version at once, so an empty new index is not rebuilt again.
             writing.commit().await?;
@@ -359,7 +360,7 @@ impl Writing {
 
     /// Drops every document and rewinds the feeds (takes effect at the next commit).
     fn clear(&mut self) -> Result<(), IndexError> {
-        self.writer()?.delete_all_documents()?;
+        locked(&self.writer)?.delete_all_documents()?;
         self.progress = Default::default();
         Ok(())
     }
@@ -394,56 +395,33 @@ impl Writing {
         Ok(written)
     }
 
-    /// Writes the documents for some ids of a feed; returns how many.
+    /// Writes the documents for some ids of a feed; returns how many. The rows are read here;
+    /// building the documents and handing them to the writer (which blocks while tantivy's
+    /// indexing queue is full) run on a blocking thread, so a long catch-up leaves the runtime
+    /// thread to the SMTP sessions and timers.
     async fn index_rows(&mut self, store: &Store, feed: Feed, ids: &[i64]) -> Result<u64, IndexError> {
-        let mut batches: Vec<(&'static str, Vec<SearchRow>)> = Vec::new();
+        let mut docs: Vec<(&'static str, SearchRow)> = Vec::new();
+        let mut add = |kind: &'static str, rows: Vec<SearchRow>| docs.extend(rows.into_iter().map(|r| (kind, r)));
         match feed {
-            Feed::Messages => batches.push(("message", store.search_rows(feed, ids).await?)),
-            Feed::Decisions => batches.push(("decision", store.search_rows(feed, ids).await?)),
-            Feed::Tasks => batches.push(("task", store.search_rows(feed, ids).await?)),
+            Feed::Messages => add("message", store.search_rows(feed, ids).await?),
+            Feed::Decisions => add("decision", store.search_rows(feed, ids).await?),
+            Feed::Tasks => add("task", store.search_rows(feed, ids).await?),
             Feed::History => {
                 let items = store.history_items(ids).await?;
                 let of = |prefix: &str| -> Vec<i64> { items.iter().filter(|(k, _)| k == prefix).map(|(_, id)| *id).collect() };
-                batches.push(("decision", store.search_rows(Feed::Decisions, &of("D")).await?));
-                batches.push(("task", store.search_rows(Feed::Tasks, &of("T")).await?));
+                add("decision", store.search_rows(Feed::Decisions, &of("D")).await?);
+                add("task", store.search_rows(Feed::Tasks, &of("T")).await?);
             }
         }
-        let mut n = 0;
-        for (kind, rows) in batches {
-            for row in rows {
-                self.put(kind, &row)?;
-                n += 1;
-            }
-        }
+        let n = docs.len() as u64;
+        let (writer, fields) = (self.writer.clone(), self.fields);
+        tokio::task::spawn_blocking(move || {
+            let writer = locked(&writer)?;
+            docs.iter().try_for_each(|(kind, row)| put(&writer, &fields, kind, row))
+        })
+        .await
+        .map_err(|e| IndexError::Worker(e.to_string()))??;
         Ok(n)
-    }
-
-    /// Adds a document, replacing any older one with the same key.
-    fn put(&mut self, kind: &str, row: &SearchRow) -> Result<(), IndexError> {
-        let f = self.fields;
-        let key = format!("{kind}:{}", row.id);
-        let writer = self.writer()?;
-        writer.delete_term(Term::from_field_text(f.key, &key));
-        let mut doc = TantivyDocument::new();
-        doc.add_text(f.key, &key);
-        doc.add_text(f.kind, kind);
-        doc.add_i64(f.id, row.id);
-        doc.add_text(f.space, &row.space);
-        doc.add_i64(f.thread, row.thread_id);
-        doc.add_text(f.message_id, row.message_id.as_deref().unwrap_or(""));
-        let from = [row.from_addr.as_deref(), row.from_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        doc.add_text(f.from, &from);
-        doc.add_i64(f.date, row.date);
-        doc.add_text(f.subject, &row.subject);
-        doc.add_text(f.body, &row.body);
-        doc.add_text(f.status, row.status.as_deref().unwrap_or(""));
-        doc.add_text(f.goal, row.goal.as_deref().unwrap_or(""));
-        writer.add_document(doc)?;
-        Ok(())
-    }
-
-    fn writer(&mut self) -> Result<&mut IndexWriter, IndexError> {
-        self.writer.as_mut().ok_or_else(|| IndexError::Worker("the index writer was lost in a failed commit".into()))
     }
 
     /// Commits what was added, with the watermark as payload, on a blocking thread; then makes
@@ -451,27 +429,47 @@ impl Writing {
     async fn commit(&mut self) -> Result<(), IndexError> {
         let mark = self.mark();
         let payload = serde_json::to_string(&mark).map_err(|e| IndexError::Worker(e.to_string()))?;
-        let writer = self.writer.take().ok_or_else(|| IndexError::Worker("the index writer was lost in a failed commit".into()))?;
-        let (writer, result) = tokio::task::spawn_blocking(move || {
-            let mut writer = writer;
-            let result = {
-                let mut prepared = match writer.prepare_commit() {
-                    Ok(p) => p,
-                    Err(e) => return (writer, Err(e)),
-                };
-                prepared.set_payload(&payload);
-                prepared.commit()
-            };
-            (writer, result)
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), IndexError> {
+            let mut writer = locked(&writer)?;
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            Ok(())
         })
         .await
-        .map_err(|e| IndexError::Worker(e.to_string()))?;
-        self.writer = Some(writer);
-        result?;
+        .map_err(|e| IndexError::Worker(e.to_string()))??;
         self.reader.reload()?;
         self.committed = mark;
         Ok(())
     }
+}
+
+/// The writer, unless an earlier write panicked while holding it (then the index is reopened).
+fn locked(writer: &Mutex<IndexWriter>) -> Result<std::sync::MutexGuard<'_, IndexWriter>, IndexError> {
+    writer.lock().map_err(|_| IndexError::Worker("the index writer failed in an earlier write".into()))
+}
+
+/// Adds a document, replacing any older one with the same key.
+fn put(writer: &IndexWriter, f: &Fields, kind: &str, row: &SearchRow) -> Result<(), IndexError> {
+    let key = format!("{kind}:{}", row.id);
+    writer.delete_term(Term::from_field_text(f.key, &key));
+    let mut doc = TantivyDocument::new();
+    doc.add_text(f.key, &key);
+    doc.add_text(f.kind, kind);
+    doc.add_i64(f.id, row.id);
+    doc.add_text(f.space, &row.space);
+    doc.add_i64(f.thread, row.thread_id);
+    doc.add_text(f.message_id, row.message_id.as_deref().unwrap_or(""));
+    let from = [row.from_addr.as_deref(), row.from_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    doc.add_text(f.from, &from);
+    doc.add_i64(f.date, row.date);
+    doc.add_text(f.subject, &row.subject);
+    doc.add_text(f.body, &row.body);
+    doc.add_text(f.status, row.status.as_deref().unwrap_or(""));
+    doc.add_text(f.goal, row.goal.as_deref().unwrap_or(""));
+    writer.add_document(doc)?;
+    Ok(())
 }
 
 /// Opens an index that exists and is of this schema version, with its watermark.
@@ -550,5 +548,43 @@ mod tests {
         let result = search.await.unwrap();
         assert!(matches!(result, Err(IndexError::Missing(_))), "{result:?}");
         blocker.join().unwrap();
+    }
+
+    /// Issue 11: adding a catch-up's documents to the writer (here: waiting for the writer, held
+    /// by another thread) must not hold the runtime thread: a timer still fires meanwhile.
+    #[tokio::test(flavor = "current_thread")]
+    async fn indexing_leaves_the_runtime_thread_free() {
+        use crate::ingest::{Envelope, InboundMessage, Source};
+        let dir = tempfile::tempdir().unwrap();
+        let app = crate::app::App::open(crate::config::Config::defaults_in(dir.path()).unwrap()).await.unwrap();
+        app.store.add_space("eng", "Engineering", 0).await.unwrap();
+        // The writer is open (an empty index, committed) before the messages arrive.
+        assert_eq!(app.index.catch_up(&app.store, 0).await.unwrap().documents, 0);
+        for i in 0..30 {
+            let raw = format!("From: a@example.org\r\nSubject: s{i}\r\nMessage-ID: <{i}@example.org>\r\n\r\nbody {i}\r\n");
+            let msg = InboundMessage { raw: raw.into_bytes(), envelope: Envelope::default(), source: Source::Import };
+            crate::ingest::accept(&app, msg, Some("eng")).await.unwrap();
+        }
+        let writer = app.index.inner.writing.lock().await.as_ref().unwrap().writer.clone();
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let blocker = std::thread::spawn(move || {
+            let _guard = writer.lock().unwrap();
+            held_tx.send(()).unwrap();
+            // Released by the test only if its timer fired while the catch-up waited; otherwise
+            // let go eventually, so the test fails on its assertion instead of hanging.
+            release_rx.recv_timeout(Duration::from_secs(10)).is_ok()
+        });
+        held_rx.recv().unwrap();
+        let (index, store) = (app.index.clone(), app.store.clone());
+        let catching_up = tokio::spawn(async move { index.catch_up(&store, 0).await });
+        // Time for the catch-up to read its rows and reach the writer.
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!catching_up.is_finished(), "the catch-up wrote without the writer");
+        let _ = release_tx.send(());
+        assert!(blocker.join().unwrap(), "the catch-up held the runtime thread while waiting for the writer");
+        assert_eq!(catching_up.await.unwrap().unwrap().documents, 30);
     }
 }

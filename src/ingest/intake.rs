@@ -4,6 +4,7 @@
 //! worker, batched the same way; a crash in between is finished by `ingest::recover`.
 
 use super::address::{self, Recipient};
+use super::auth::{Client, Verdicts};
 use super::budget::Reservation;
 use super::policy::{Reason, Verdict};
 use super::session::Reply;
@@ -173,8 +174,16 @@ impl Intake {
     /// End of DATA: one reply per recipient, in order (LMTP needs them all; SMTP sends the first
     /// that is not a success, else a success). 2xx only once the raw message is committed.
     /// `held` is the message's share of the memory budget: it stays taken while the parse waits
-    /// in the processing queue.
-    pub async fn deliver(&self, mail_from: &str, rcpts: &[(String, Rcpt)], raw: Vec<u8>, source: Source, held: Reservation) -> Vec<Reply> {
+    /// in the processing queue. `client` is what the door knows of the sending host (for SPF).
+    pub async fn deliver(
+        &self,
+        mail_from: &str,
+        rcpts: &[(String, Rcpt)],
+        raw: Vec<u8>,
+        source: Source,
+        held: Reservation,
+        client: &Client,
+    ) -> Vec<Reply> {
         if raw.iter().all(u8::is_ascii_whitespace) {
             return vec![Reply::new(554, (5, 6, 0), "empty message: nothing to store"); rcpts.len()];
         }
@@ -182,9 +191,11 @@ impl Intake {
         let prepared = Arc::new(prepared);
         let per_recipient = source == Source::Lmtp;
         let posting = rcpts.iter().any(|(_, r)| matches!(r, Rcpt::Space { .. }));
+        // Replies through valid reply tokens need no DMARC check (the token proves the thread).
+        let all_tokens = rcpts.iter().all(|(_, r)| !matches!(r, Rcpt::Space { token_member: None, .. }));
         let auth = match posting {
-            true => super::authenticate(&self.app, &raw, &prepared.parsed).await,
-            false => None,
+            true => super::authenticate_sender(&self.app, &raw, &prepared.parsed, client, all_tokens).await,
+            false => Verdicts::default(),
         };
         let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(rcpts.len());
         for (_, rcpt) in rcpts {
@@ -196,14 +207,7 @@ impl Intake {
                 Ok(m) => m,
                 Err(e) => return vec![store_down(&e); rcpts.len()],
             };
-            verdicts.push(Some(super::sender_verdict(
-                &self.app,
-                Some(mail_from),
-                &prepared,
-                &members,
-                token_member.as_deref(),
-                auth.as_ref(),
-            )));
+            verdicts.push(Some(super::sender_verdict(&self.app, Some(mail_from), &prepared, &members, token_member.as_deref(), &auth)));
         }
         // One SMTP reply covers every recipient: when some spaces take the message, a space that
         // would refuse it quarantines it instead, so nothing is dropped behind a 250.
@@ -524,6 +528,11 @@ mod tests {
     use crate::ingest::budget::Budget;
     use crate::space::MemberSettings;
 
+    /// The app with a DNS-free verifier: DMARC finds no record for the test domains.
+    fn offline(app: App) -> App {
+        App { dkim: Arc::new(crate::ingest::auth::Dkim::offline()), ..app }
+    }
+
     /// A delivery outside any budget.
     fn unbudgeted() -> Reservation {
         Reservation::new(Budget::new(0))
@@ -532,7 +541,7 @@ mod tests {
     async fn one_space_app(dir: &std::path::Path) -> (App, Space) {
         let mut config = Config::defaults_in(dir).unwrap();
         config.server.domain = "docket.test".into();
-        let app = App::open(config).await.unwrap();
+        let app = offline(App::open(config).await.unwrap());
         let space = app.store.add_space("eng", "Engineering", 0).await.unwrap();
         app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
         (app, space)
@@ -550,7 +559,7 @@ mod tests {
         let budget = Budget::new(1 << 20);
         let mut share = Reservation::new(budget.clone());
         assert!(share.resize(raw.len() as u64));
-        let replies = intake.deliver("alice@example.org", &rcpt, raw.clone(), Source::Smtp, share).await;
+        let replies = intake.deliver("alice@example.org", &rcpt, raw.clone(), Source::Smtp, share, &Client::default()).await;
         assert_eq!(replies[0].code, 250);
         // Committed, not yet processed: the processor has not run since (one thread, no await).
         assert_eq!(budget.used(), raw.len() as u64, "the share was given back before processing");
@@ -575,7 +584,8 @@ mod tests {
         let rcpt = vec![("eng@docket.test".to_string(), Rcpt::Space { space, token_member: None })];
         for i in 0..5 {
             let raw = format!("From: alice@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n");
-            let replies = intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, unbudgeted()).await;
+            let replies =
+                intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, unbudgeted(), &Client::default()).await;
             assert_eq!(replies[0].code, 250);
         }
         assert_eq!(overflowed.load(Ordering::Relaxed), 4, "the first waits in the queue of one, the other four overflow");

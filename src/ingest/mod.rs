@@ -105,7 +105,7 @@ pub enum IngestError {
     UnknownSpace(String),
     #[error("{0}")]
     Store(#[from] StoreError),
-    /// `security.require_dkim` and the signature cannot be checked now.
+    /// `security.require_dkim` or `security.dmarc`, and the check cannot run now.
     #[error("{0}")]
     AuthUnavailable(String),
 }
@@ -175,18 +175,19 @@ pub fn sender_verdict(
     prepared: &Prepared,
     members: &[Member],
     token_member: Option<&str>,
-    auth: Option<&auth::Authentication>,
+    auth: &auth::Verdicts,
 ) -> policy::Verdict {
     let from = prepared.parsed.from.as_ref().map(|f| f.email.as_str()).unwrap_or_default();
-    policy::decide(&policy::Facts {
+    let facts = policy::Facts {
         mail_from,
         parsed: &prepared.parsed,
         from_is_member: members.iter().any(|m| m.email.eq_ignore_ascii_case(from)),
         token_member,
         accept_from: app.config.security.accept_from,
         domain: &app.config.server.domain,
-        auth,
-    })
+        auth: auth.dkim.as_ref(),
+    };
+    policy::judge(&facts, auth.dmarc.as_ref())
 }
 
 /// The DKIM verdict on a message when `security.require_dkim` asks for one.
@@ -198,15 +199,33 @@ pub async fn authenticate(app: &App, raw: &[u8], parsed: &ParsedMail) -> Option<
     }
 }
 
+/// The sender checks live mail needs: DKIM with `security.require_dkim`, DMARC with
+/// `security.dmarc` unless `dmarc_exempt` (every recipient is a valid reply token). `client` is
+/// what the door knows of the sending host.
+pub async fn authenticate_sender(app: &App, raw: &[u8], parsed: &ParsedMail, client: &auth::Client, dmarc_exempt: bool) -> auth::Verdicts {
+    let security = &app.config.security;
+    let checks = auth::Checks { dkim: security.require_dkim, dmarc: security.dmarc && !dmarc_exempt };
+    if checks == auth::Checks::default() {
+        return auth::Verdicts::default();
+    }
+    auth::check(&app.dkim, security.trusted_authserv_id.as_deref(), raw, parsed, client, checks).await
+}
+
 /// Accepts one message end to end: checks, raw commit, then parse/thread/store.
 pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Result<Outcome, IngestError> {
+    let client = auth::Client { ip: None, helo: None, mail_from: msg.envelope.mail_from.clone() };
+    accept_from(app, msg, space, &client).await
+}
+
+/// `accept`, knowing the sending host (`client`, for SPF): the pipe when the MTA passes it.
+pub async fn accept_from(app: &App, msg: InboundMessage, space: Option<&str>, client: &auth::Client) -> Result<Outcome, IngestError> {
     check_size(app, &msg.raw)?;
     let prepared = prepare(&msg.raw);
     let space = resolve_space(app, space, &msg.envelope, &prepared.parsed).await?;
     // Live mail passes the sender policy; archives are history and are taken as they are.
     let held = match msg.source {
         Source::Import => None,
-        _ => hold(app, &msg, &prepared, &space).await?,
+        _ => hold(app, &msg, &prepared, &space, client).await?,
     };
     let now = app.now().timestamp();
     let rcpt = serde_json::to_string(&msg.envelope.rcpt_to).unwrap_or_else(|_| "[]".into());
@@ -234,14 +253,21 @@ pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Resu
 
 /// Why live mail from a pipe is held back, if it is. A pipe cannot refuse with an SMTP code, so
 /// what the SMTP door would reject is quarantined (nothing is lost; a human sender is told once),
-/// except a DKIM check that cannot run now: the MTA keeps the message and retries.
-async fn hold(app: &App, msg: &InboundMessage, prepared: &Prepared, space: &Space) -> Result<Option<policy::Reason>, IngestError> {
+/// except a DKIM or DMARC check that cannot run now: the MTA keeps the message and retries.
+async fn hold(
+    app: &App,
+    msg: &InboundMessage,
+    prepared: &Prepared,
+    space: &Space,
+    client: &auth::Client,
+) -> Result<Option<policy::Reason>, IngestError> {
     let members = app.store.members(space).await?;
     let token_member = reply_slot(app, space, &msg.envelope.rcpt_to)
         .and_then(|slot| members.iter().find(|m| m.id == slot.member_id))
         .map(|m| m.email.as_str());
-    let auth = authenticate(app, &msg.raw, &prepared.parsed).await;
-    match sender_verdict(app, msg.envelope.mail_from.as_deref(), prepared, &members, token_member, auth.as_ref()) {
+    // SPF needs the client's address: a pipe has it only when the MTA passes it (`--client-address`).
+    let auth = authenticate_sender(app, &msg.raw, &prepared.parsed, client, token_member.is_some()).await;
+    match sender_verdict(app, msg.envelope.mail_from.as_deref(), prepared, &members, token_member, &auth) {
         policy::Verdict::Accept => Ok(None),
         policy::Verdict::Reject(policy::Reason::AuthUnavailable(why)) => Err(IngestError::AuthUnavailable(why)),
         policy::Verdict::Quarantine(reason) | policy::Verdict::Reject(reason) => Ok(Some(reason)),

@@ -2,7 +2,7 @@
 //! auto-reply or a bounce, what is a loop. Rejections carry a precise SMTP reply; quarantined mail
 //! is kept with its reason and only a human sender (never an automaton) is told why, once.
 
-use super::auth::Authentication;
+use super::auth::{Authentication, Disposition, Dmarc};
 use super::session::Reply;
 use crate::config::AcceptFrom;
 use crate::parse::mime::ParsedMail;
@@ -58,8 +58,15 @@ pub enum Reason {
     },
     /// `security.require_dkim` and no passing DKIM signature of the From domain.
     Unauthenticated(String),
-    /// `security.require_dkim` and the DKIM keys cannot be looked up now.
+    /// `security.require_dkim` or `security.dmarc`, and what they need cannot be looked up now.
     AuthUnavailable(String),
+    /// `security.dmarc`: the From domain publishes `p=reject` or `p=quarantine` and the message is
+    /// not aligned with it (a forged From, RFC 7489 §6.6.2).
+    Dmarc {
+        domain: String,
+        policy: Disposition,
+        why: String,
+    },
 }
 
 impl Reason {
@@ -77,6 +84,7 @@ impl Reason {
             Reason::TokenMismatch { .. } => "token-mismatch",
             Reason::Unauthenticated(_) => "unauthenticated",
             Reason::AuthUnavailable(_) => "auth-unavailable",
+            Reason::Dmarc { .. } => "dmarc",
         }
     }
 
@@ -99,7 +107,10 @@ impl Reason {
                 format!("this reply address belongs to another member's copy and {from} is not a member of this space; held for an admin")
             }
             Reason::Unauthenticated(why) => format!("sender not authenticated: {why}"),
-            Reason::AuthUnavailable(why) => format!("cannot check the sender's DKIM signature now: {why}"),
+            Reason::AuthUnavailable(why) => format!("cannot check the sender's authentication now: {why}"),
+            Reason::Dmarc { domain, policy, why } => format!(
+                "unauthenticated mail from {domain}: its DMARC policy ({policy}) asks to refuse mail that is not DKIM- or SPF-aligned with it, and {why}; send it through {domain}'s own mail servers"
+            ),
         }
     }
 
@@ -109,6 +120,7 @@ impl Reason {
             Reason::TooManyHops(_) | Reason::OwnMail => (5, 4, 6),
             Reason::NoFrom => (5, 6, 0),
             Reason::Unauthenticated(_) => (5, 7, 20), // RFC 7372 §3.1: no passing DKIM signature
+            Reason::Dmarc { .. } => (5, 7, 26),       // RFC 7372 §3.3: multiple authentication checks failed
             Reason::AuthUnavailable(_) => (4, 4, 3),  // RFC 3463: directory (DNS) server failure
             _ => (5, 7, 1),
         };
@@ -121,7 +133,13 @@ impl Reason {
     }
 }
 
+/// The verdict without DMARC (`judge` with none).
 pub fn decide(f: &Facts<'_>) -> Verdict {
+    judge(f, None)
+}
+
+/// The verdict, with the DMARC result when `security.dmarc` asked for one.
+pub fn judge(f: &Facts<'_>, dmarc: Option<&Dmarc>) -> Verdict {
     let m = f.parsed;
     // Loops first: nothing below may answer mail that is going round in circles.
     if m.received_count > MAX_HOPS {
@@ -151,6 +169,21 @@ pub fn decide(f: &Facts<'_>) -> Verdict {
         Some(Authentication::Fail(why)) => return Verdict::Reject(Reason::Unauthenticated(why.clone())),
         Some(Authentication::Unavailable(why)) => return Verdict::Reject(Reason::AuthUnavailable(why.clone())),
         Some(Authentication::Pass(_)) | None => {}
+    }
+    // A valid reply token proves the thread (it was mailed to a member), so a reply through one
+    // stands without DMARC; the membership checks below still apply.
+    if f.token_member.is_none() {
+        match dmarc {
+            Some(Dmarc::Failed { domain, policy, why }) => {
+                let reason = Reason::Dmarc { domain: domain.clone(), policy: *policy, why: why.clone() };
+                return match policy {
+                    Disposition::Reject => Verdict::Reject(reason),
+                    Disposition::Quarantine => Verdict::Quarantine(reason),
+                };
+            }
+            Some(Dmarc::Unavailable(why)) => return Verdict::Reject(Reason::AuthUnavailable(why.clone())),
+            Some(Dmarc::Aligned(_) | Dmarc::NoPolicy) | None => {}
+        }
     }
     // Reply-All from a fan-out copy may carry other members' tokens: any member of the space may
     // post through any token of the thread; a stranger holding a member's token is held.
@@ -219,6 +252,43 @@ mod tests {
         assert_eq!((r.reply().code, r.reply().status, r.notify_sender()), (550, Some((5, 7, 20)), false));
         let Verdict::Reject(r) = check(Authentication::Unavailable("timeout".into())) else { panic!() };
         assert_eq!((r.reply().code, r.reply().status), (451, Some((4, 4, 3))));
+    }
+
+    /// Issue 11: the From domain's DMARC policy, after the loop checks and before membership (a
+    /// forged From is never answered); a valid reply token exempts.
+    #[test]
+    fn dmarc_failures_refuse_or_hold_unless_a_token_proves_the_thread() {
+        let failed = |policy| Dmarc::Failed { domain: "x.org".into(), policy, why: "no DKIM signature of x.org verified".into() };
+        let check = |headers: &str, member: bool, token: Option<&str>, dmarc: &Dmarc| {
+            let parsed = mime::parse(format!("{headers}Subject: s\r\n\r\nbody\r\n").as_bytes());
+            let facts = Facts {
+                mail_from: Some("a@evil.test"),
+                parsed: &parsed,
+                from_is_member: member,
+                token_member: token,
+                accept_from: AcceptFrom::Members,
+                domain: "docket.test",
+                auth: None,
+            };
+            judge(&facts, Some(dmarc))
+        };
+        let Verdict::Reject(r) = check(FROM, true, None, &failed(Disposition::Reject)) else { panic!() };
+        assert_eq!((r.code(), r.reply().code, r.reply().status, r.notify_sender()), ("dmarc", 550, Some((5, 7, 26)), false));
+        assert!(r.describe().contains("x.org") && r.describe().contains("p=reject"), "{}", r.describe());
+        let Verdict::Quarantine(r) = check(FROM, true, None, &failed(Disposition::Quarantine)) else { panic!() };
+        assert_eq!((r.code(), r.notify_sender()), ("dmarc", false));
+        // A stranger is refused for DMARC, not told "not a member" (that notice could go to the forged address).
+        let Verdict::Reject(r) = check(FROM, false, None, &failed(Disposition::Reject)) else { panic!() };
+        assert_eq!(r.code(), "dmarc");
+        assert_eq!(check(FROM, true, Some("alice@x.org"), &failed(Disposition::Reject)), Verdict::Accept);
+        assert_eq!(check(FROM, true, Some("alice@x.org"), &Dmarc::Unavailable("timeout".into())), Verdict::Accept);
+        let Verdict::Reject(r) = check(FROM, true, None, &Dmarc::Unavailable("timeout".into())) else { panic!() };
+        assert_eq!((r.reply().code, r.reply().status), (451, Some((4, 4, 3))));
+        let auto = format!("{FROM}Auto-Submitted: auto-replied\r\n");
+        assert!(matches!(check(&auto, true, None, &failed(Disposition::Reject)), Verdict::Quarantine(Reason::AutoSubmitted(_))));
+        for fine in [Dmarc::Aligned("DKIM aligned with x.org".into()), Dmarc::NoPolicy] {
+            assert_eq!(check(FROM, true, None, &fine), Verdict::Accept);
+        }
     }
 
     #[test]

@@ -195,6 +195,8 @@ pub struct Session {
     phase: Phase,
     /// The client said EHLO/HELO/LHLO (since the last STARTTLS).
     greeted: bool,
+    /// The name it gave there (for SPF, RFC 7208 §2.3).
+    helo: Option<String>,
     tls: bool,
     tx: Option<Transaction>,
     errors: u32,
@@ -216,6 +218,7 @@ impl Session {
             output: Vec::new(),
             phase: Phase::Command,
             greeted: false,
+            helo: None,
             tls: false,
             tx: None,
             errors: 0,
@@ -226,6 +229,11 @@ impl Session {
     /// that is shutting down lets it finish and closes idle sessions at once.
     pub fn in_transaction(&self) -> bool {
         self.tx.is_some() || matches!(self.phase, Phase::Data { .. } | Phase::DataRefused { .. } | Phase::Waiting(_))
+    }
+
+    /// The name the client gave in EHLO/HELO/LHLO, once it said one.
+    pub fn helo(&self) -> Option<&str> {
+        self.helo.as_deref()
     }
 
     /// The 220 banner, written by the caller before anything else (RFC 5321 §4.2, RFC 2033 §4).
@@ -379,6 +387,7 @@ impl Session {
         self.phase = Phase::Command;
         self.tls = true;
         self.greeted = false;
+        self.helo = None;
         self.tx = None;
         self.errors = 0;
         self.input.clear();
@@ -450,15 +459,17 @@ impl Session {
             // RFC 5321 §4.1.1.1; RFC 2033 §4.1: LMTP has LHLO and no EHLO/HELO.
             Request::Ehlo { .. } | Request::Helo { .. } if lmtp => self.error(Reply::new(500, BAD_SYNTAX, "this is LMTP: say LHLO")),
             Request::Lhlo { .. } if !lmtp => self.error(Reply::new(500, BAD_SYNTAX, "this is SMTP: say EHLO")),
-            Request::Ehlo { .. } | Request::Lhlo { .. } => {
+            Request::Ehlo { host } | Request::Lhlo { host } => {
                 self.greeted = true;
+                self.helo = Some(host);
                 self.tx = None; // RFC 5321 §4.1.4: EHLO mid-transaction acts as RSET
                 let text = self.ehlo_text();
                 self.reply(Reply::plain(250, text));
                 None
             }
-            Request::Helo { .. } => {
+            Request::Helo { host } => {
                 self.greeted = true;
+                self.helo = Some(host);
                 self.tx = None;
                 self.reply(Reply::plain(250, self.cfg.hostname.clone()));
                 None

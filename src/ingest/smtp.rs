@@ -5,12 +5,14 @@
 //! graceful stop. LMTP reuses it.
 
 use super::Source;
+use super::auth::Client;
 use super::budget::{Budget, Reservation};
 use super::intake::{Intake, Rcpt};
 use super::session::{Reply, Session, SessionConfig, Step};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -68,16 +70,17 @@ impl Listener {
         }
     }
 
-    async fn accept(&self) -> std::io::Result<(Box<dyn Conn>, String)> {
+    /// A client connection, its address for the log, and its IP (none on a unix socket).
+    async fn accept(&self) -> std::io::Result<(Box<dyn Conn>, String, Option<IpAddr>)> {
         match self {
             Listener::Tcp(l) => {
                 let (s, peer) = l.accept().await?;
                 let _ = s.set_nodelay(true);
-                Ok((Box::new(s), peer.to_string()))
+                Ok((Box::new(s), peer.to_string(), Some(peer.ip())))
             }
             Listener::Unix(l) => {
                 let (s, _) = l.accept().await?;
-                Ok((Box::new(s), "unix".into()))
+                Ok((Box::new(s), "unix".into(), None))
             }
         }
     }
@@ -91,7 +94,7 @@ pub async fn accept_loop(listener: Listener, door: Arc<Door>, intake: Intake, sl
             a = listener.accept() => a,
             _ = stopping(&mut stop) => break,
         };
-        let (mut conn, peer) = match accepted {
+        let (mut conn, peer, ip) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -111,7 +114,7 @@ pub async fn accept_loop(listener: Listener, door: Arc<Door>, intake: Intake, sl
         };
         let (door, intake, stop) = (door.clone(), intake.clone(), stop.clone());
         tokio::spawn(async move {
-            if let Err(e) = handle(conn, &door, &intake, stop).await {
+            if let Err(e) = handle(conn, ip, &door, &intake, stop).await {
                 tracing::debug!(peer, error = %e, "session ended with an error");
             }
             drop(permit);
@@ -157,13 +160,21 @@ impl Deadline {
     }
 }
 
-/// One client session, start to end.
-pub async fn handle(mut conn: Box<dyn Conn>, door: &Door, intake: &Intake, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+/// One client session, start to end; `ip` is the client's address when it is known.
+pub async fn handle(
+    mut conn: Box<dyn Conn>,
+    ip: Option<IpAddr>,
+    door: &Door,
+    intake: &Intake,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let mut session = Session::new(door.session.clone());
     let deadline = Deadline::session(door);
     deadline.run(conn.write_all(&session.greeting().to_bytes())).await?;
     let reserved = Reservation::new(door.budget.clone());
-    let mut talk = Talk { door, intake, deadline, reserved, rcpts: HashMap::new() };
+    // Behind LMTP the connecting host is the MTA in front, not the sender: SPF cannot judge it.
+    let ip = ip.filter(|_| door.source == Source::Smtp);
+    let mut talk = Talk { door, intake, deadline, reserved, rcpts: HashMap::new(), ip };
     match talk.converse(&mut session, &mut conn, &mut stop).await? {
         End::Closed => Ok(()),
         End::StartTls => {
@@ -186,6 +197,8 @@ struct Talk<'a> {
     reserved: Reservation,
     /// What each accepted RCPT address resolved to, for the delivery that follows.
     rcpts: HashMap<String, Rcpt>,
+    /// The SMTP client's address (SPF); none for LMTP.
+    ip: Option<IpAddr>,
 }
 
 impl Talk<'_> {
@@ -232,7 +245,12 @@ impl Talk<'_> {
                         // The parse waits for processing after the session moves on: its share
                         // goes with it.
                         let queued = self.reserved.split(data.len() as u64);
-                        let replies = self.intake.deliver(&mail_from, &rcpts, data, self.door.source, queued).await;
+                        let client = Client {
+                            ip: self.ip,
+                            helo: session.helo().filter(|_| self.ip.is_some()).map(str::to_string),
+                            mail_from: Some(mail_from.clone()),
+                        };
+                        let replies = self.intake.deliver(&mail_from, &rcpts, data, self.door.source, queued, &client).await;
                         session.delivered(replies);
                     }
                     Step::StartTls => {
