@@ -119,7 +119,9 @@ mod tests {
     async fn send(intake: &Intake, id: &str, subject: &str, extra: &str) -> u16 {
         let raw = format!("From: Alice <alice@example.org>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{extra}\r\nhi\r\n");
         let rcpt = vec![("docket@docket.test".to_string(), Rcpt::Commands)];
-        let replies = intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, Reservation::new(Budget::new(0))).await;
+        let replies = intake
+            .deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, Reservation::new(Budget::new(0)), &Default::default())
+            .await;
         replies[0].code
     }
 
