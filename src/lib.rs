@@ -40,6 +40,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod display;
+pub mod identity;
 pub mod index;
 pub mod ingest;
 pub mod notify;

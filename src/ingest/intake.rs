@@ -7,6 +7,7 @@ use super::address::{self, Recipient};
 use super::auth::{Client, Verdicts};
 use super::budget::Reservation;
 use super::policy::{Reason, Verdict};
+use super::refusal::Refusal;
 use super::session::Reply;
 use super::{Prepared, Source, StoredMessage, Target, reply_slot, store_prepared, token};
 use crate::app::App;

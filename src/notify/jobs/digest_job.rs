@@ -189,7 +189,7 @@ pub(super) async fn digest_mail(
     let news = ctx.news.get(&news_key).unwrap_or(&empty);
     let Some((subject, model)) = digest_model(ctx.app, space, member, news, loops, ctx.ts(), force).await? else { return Ok(None) };
     let mut e = ctx.envelope(Some(space), &member.email, subject);
-    e.reply_to = Some(format!("{}@{}", crate::ingest::address::COMMANDS, ctx.domain()));
+    e.reply_to = Some(format!("{}@{}", crate::identity::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);
     Ok(Some(ctx.generated(Kind::Digest, key, Some(space), &member.email, e, &model)))
 }

@@ -35,7 +35,7 @@ use super::outbound::{self, Delivery};
 use super::render::{self, Model, Plan, RenderError};
 use super::{Kind, fanout};
 use crate::app::App;
-use crate::ingest::token::{self, ReplySlot};
+use crate::identity::token::{self, ReplySlot};
 use crate::store::StoreError;
 use crate::store::messages::Tx;
 use crate::store::outbound::NewOutbound;
@@ -122,7 +122,7 @@ impl<'a> Ctx<'a> {
     /// Envelope sender and From of generated mail: `outbound.from`, else `docket@DOMAIN`.
     fn sender(&self) -> String {
         let from = &self.app.config.outbound.from;
-        if from.is_empty() { format!("{}@{}", crate::ingest::address::COMMANDS, self.domain()) } else { from.clone() }
+        if from.is_empty() { format!("{}@{}", crate::identity::address::COMMANDS, self.domain()) } else { from.clone() }
     }
 
     async fn load(&mut self, space_id: i64) -> Result<(), StoreError> {
@@ -272,7 +272,7 @@ fn list_id(space: &Space, domain: &str) -> String {
 /// The RFC 8058 pair: a mailto to the commands address and an HTTPS one-click URL.
 fn unsubscribe(app: &App, space: &Space, member: &Member) -> (String, String) {
     let t = token::sign(app.secret.bytes(), ReplySlot { thread_id: 0, member_id: member.id });
-    let mailto = format!("mailto:{}@{}?subject=unsubscribe%20{}", crate::ingest::address::COMMANDS, app.config.server.domain, space.slug);
+    let mailto = format!("mailto:{}@{}?subject=unsubscribe%20{}", crate::identity::address::COMMANDS, app.config.server.domain, space.slug);
     (mailto, format!("{}/unsubscribe/{}/{t}", app.config.http.base_url, space.slug))
 }
 
