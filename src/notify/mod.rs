@@ -64,6 +64,24 @@ impl std::str::FromStr for Kind {
 
 pub use crate::space::{local_time, zone};
 
+/// Why an outbound run (or a preview, or `docket check`'s look at kept mail) stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The store cannot be read or written right now, or refused a write.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A mail that has to be rendered now (a preview) cannot be.
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+}
+
+impl NotifyError {
+    /// Whether trying again later may work (the database is down or full).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, NotifyError::Store(e) if e.is_temporary())
+    }
+}
+
 /// `@handle` or the address itself appears in `text` as a word.
 pub fn mentions(text: &str, handle: &str, email: &str) -> bool {
     let lower = text.to_lowercase();
@@ -89,6 +107,17 @@ mod tests {
         check("@bobby not you", false);
         check("@bob.smith not you", false);
         check("bob without at", false);
+    }
+
+    /// Issue 13: the outbound side has an error of its own; a render error stays one (it was a
+    /// store "conflict" before) and only a store that is down is worth retrying.
+    #[test]
+    fn notify_errors_keep_their_cause() {
+        let down = NotifyError::from(crate::store::StoreError::Unavailable("disk full".into()));
+        assert!(down.is_temporary());
+        let render = NotifyError::from(render::RenderError::Plan("unknown header".into()));
+        assert!(matches!(render, NotifyError::Render(render::RenderError::Plan(_))) && !render.is_temporary());
+        assert_eq!(render.to_string(), render::RenderError::Plan("unknown header".into()).to_string());
     }
 
     #[test]

@@ -2,14 +2,14 @@
 
 use super::*;
 use crate::app::App;
-use crate::store::StoreError;
+use crate::notify::NotifyError;
 use chrono::{DateTime, Utc};
 
 /// Mail kept because it cannot be rendered, for `docket check`: every pending sender notice is
 /// rendered again (nothing is queued), mail to the commands address keeps the error of its last
 /// try, and every other generated mail waits in `unrendered` with its last error (the first
 /// [`CHECK_LIST`] named, the rest counted).
-pub async fn unrenderable(app: &App, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+pub async fn unrenderable(app: &App, now: DateTime<Utc>) -> Result<Vec<String>, NotifyError> {
     let mut ctx = Ctx::new(app, now);
     let mut out = Vec::new();
     for n in app.store.pending_notices().await? {

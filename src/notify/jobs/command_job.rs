@@ -3,11 +3,11 @@
 
 use super::*;
 use crate::notify::Kind;
+use crate::notify::NotifyError;
 use crate::notify::render::{Model, Row};
-use crate::store::StoreError;
 
 /// Renders and queues the replies owed for mail to the commands address.
-pub(super) async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+pub(super) async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), NotifyError> {
     for (id, owed) in ctx.app.store.owed_command_replies().await? {
         let sender = owed.to.as_str();
         let mut model = Model { title: owed.title.clone(), ..Default::default() };

@@ -2,10 +2,10 @@
 
 use super::*;
 use crate::app::App;
+use crate::notify::NotifyError;
 use crate::notify::digest::{self, Schedule};
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
-use crate::store::StoreError;
 use crate::store::items::ProposalRow;
 use crate::store::outbound::DecisionOut;
 use crate::store::spaces::{Member, Space};
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// Digests due at `now`, member page by member page; each considered slot is recorded so that
 /// the same slot is never planned twice, sent or (when empty) not.
-pub(super) async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> Result<(), StoreError> {
+pub(super) async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> Result<(), NotifyError> {
     let mut after = 0;
     loop {
         let page = ctx.app.store.members_after(after, MEMBER_PAGE).await?;
@@ -62,7 +62,7 @@ pub struct SpaceNews {
     proposals: Vec<ProposalRow>,
 }
 
-pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Result<SpaceNews, StoreError> {
+pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Result<SpaceNews, NotifyError> {
     let proposals: Vec<ProposalRow> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
     Ok(SpaceNews {
         decisions: app.store.decisions_since(space_id, since, known_until(now)).await?,
@@ -81,7 +81,7 @@ pub async fn digest_model(
     looping: &[(i64, String, i64)],
     now: i64,
     force: bool,
-) -> Result<Option<(String, Model)>, StoreError> {
+) -> Result<Option<(String, Model)>, NotifyError> {
     let input = digest::Input {
         decisions: news.decisions.clone(),
         tasks: app.store.open_tasks_of_owner(space.id, &member.email).await?,
@@ -178,7 +178,7 @@ pub(super) async fn digest_mail(
     looping: &Looping,
     force: bool,
     key: String,
-) -> Result<Option<Generated>, StoreError> {
+) -> Result<Option<Generated>, NotifyError> {
     let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
     let news_key = (space.id, since);
     if !ctx.news.contains_key(&news_key) {
@@ -196,7 +196,7 @@ pub(super) async fn digest_mail(
 
 /// Digest planning and rendering for every member at `now` without queueing (the benchmark):
 /// returns how many digests would go out.
-pub async fn plan_digests(app: &App, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn plan_digests(app: &App, now: DateTime<Utc>) -> Result<usize, NotifyError> {
     let mut ctx = Ctx::new(app, now);
     let looping = looping_threads(&ctx).await?;
     let mut after = 0;

@@ -1,16 +1,16 @@
 //! Fan-out copies and receipts for every message not planned yet (one transaction per message).
 
 use super::*;
+use crate::notify::NotifyError;
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, receipts, zone};
 use crate::parse::mime;
-use crate::store::StoreError;
 use crate::store::outbound::{MessageOut, NewOutbound};
 
 /// Fan-out copies and receipts for every message not planned yet; each message is marked
 /// planned in the transaction that queues its mail, and its copies are queued one by one, so
 /// memory holds one message and one copy however large the attachments.
-pub(super) async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+pub(super) async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), NotifyError> {
     let floor = ctx.app.store.cursor("messages").await?;
     loop {
         let page = ctx.app.store.messages_unplanned(floor, MESSAGE_PAGE).await?;
@@ -28,7 +28,7 @@ pub(super) async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<()
     Ok(())
 }
 
-pub(super) async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Queue<'_>) -> Result<(), StoreError> {
+pub(super) async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Queue<'_>) -> Result<(), NotifyError> {
     let parsed = mime::parse(&msg.raw);
     if !fanout::wanted(msg, &parsed) {
         return Ok(());

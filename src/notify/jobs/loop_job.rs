@@ -1,21 +1,21 @@
 //! Loop alerts for recently active threads going round without a decision.
 
 use super::*;
+use crate::notify::NotifyError;
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, loops};
-use crate::store::StoreError;
 use crate::store::outbound::{LoopDecision, ThreadMessage};
 use std::collections::HashMap;
 
 /// Looping threads of recently active threads, by space: (thread id, subject, rounds).
 pub(super) type Looping = HashMap<i64, Vec<(i64, String, i64)>>;
 
-pub(super) async fn active_threads(ctx: &Ctx<'_>) -> Result<(Vec<ThreadMessage>, Vec<LoopDecision>), StoreError> {
+pub(super) async fn active_threads(ctx: &Ctx<'_>) -> Result<(Vec<ThreadMessage>, Vec<LoopDecision>), NotifyError> {
     let since = ctx.ts() - LOOP_WINDOW;
     Ok((ctx.app.store.messages_of_active_threads(since).await?, ctx.app.store.decisions_of_active_threads(since).await?))
 }
 
-pub(super) async fn looping_threads(ctx: &Ctx<'_>) -> Result<Looping, StoreError> {
+pub(super) async fn looping_threads(ctx: &Ctx<'_>) -> Result<Looping, NotifyError> {
     let (messages, decisions) = active_threads(ctx).await?;
     let mut out: Looping = HashMap::new();
     let rounds = i64::try_from(ctx.app.config.threads.loop_rounds).unwrap_or(i64::MAX);
@@ -25,7 +25,7 @@ pub(super) async fn looping_threads(ctx: &Ctx<'_>) -> Result<Looping, StoreError
     Ok(out)
 }
 
-pub(super) async fn loop_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<Looping, StoreError> {
+pub(super) async fn loop_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<Looping, NotifyError> {
     let (messages, decisions) = active_threads(ctx).await?;
     let rounds = i64::try_from(ctx.app.config.threads.loop_rounds).unwrap_or(i64::MAX);
     let mut looping: Looping = HashMap::new();

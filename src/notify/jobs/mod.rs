@@ -36,6 +36,7 @@ use super::render::{self, Model, Plan, RenderError};
 use super::{Kind, fanout};
 use crate::app::App;
 use crate::identity::token::{self, ReplySlot};
+use crate::notify::NotifyError;
 use crate::store::StoreError;
 use crate::store::messages::Tx;
 use crate::store::outbound::NewOutbound;
@@ -80,7 +81,7 @@ impl Report {
 }
 
 /// Plans and queues everything due at `now`, then delivers the due queue.
-pub async fn run(app: &App, now: DateTime<Utc>) -> Result<Report, StoreError> {
+pub async fn run(app: &App, now: DateTime<Utc>) -> Result<Report, NotifyError> {
     let mut report = Report::default();
     let mut ctx = Ctx::new(app, now);
     rerender(&mut ctx, &mut report).await?;
@@ -125,7 +126,7 @@ impl<'a> Ctx<'a> {
         if from.is_empty() { format!("{}@{}", crate::identity::address::COMMANDS, self.domain()) } else { from.clone() }
     }
 
-    async fn load(&mut self, space_id: i64) -> Result<(), StoreError> {
+    async fn load(&mut self, space_id: i64) -> Result<(), NotifyError> {
         if !self.spaces.contains_key(&space_id) {
             let space = self.app.store.space_by_id(space_id).await?;
             self.members.insert(space_id, self.app.store.members(&space).await?);
@@ -135,7 +136,7 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    async fn space(&mut self, space_id: i64) -> Result<(Space, Vec<Member>, Vec<(i64, i64)>), StoreError> {
+    async fn space(&mut self, space_id: i64) -> Result<(Space, Vec<Member>, Vec<(i64, i64)>), NotifyError> {
         self.load(space_id).await?;
         Ok((
             self.spaces.get(&space_id).cloned().ok_or_else(|| StoreError::NotFound(format!("no space with id {space_id}")))?,
@@ -239,9 +240,9 @@ enum Generated {
 }
 
 /// Queues a rendered mail, or keeps one that failed to render; true when newly queued.
-async fn put(tx: &mut Tx, g: &Generated, now: i64) -> Result<bool, StoreError> {
+async fn put(tx: &mut Tx, g: &Generated, now: i64) -> Result<bool, NotifyError> {
     match g {
-        Generated::Mail(m) => tx.enqueue(m, now).await,
+        Generated::Mail(m) => Ok(tx.enqueue(m, now).await?),
         Generated::Unrendered(u) => {
             tx.record_unrendered(u, now).await?;
             Ok(false)
@@ -250,7 +251,7 @@ async fn put(tx: &mut Tx, g: &Generated, now: i64) -> Result<bool, StoreError> {
 }
 
 /// [`put`] for a batch, in one transaction; returns how many were newly queued.
-async fn put_all(app: &App, planned: &[Generated], now: i64) -> Result<usize, StoreError> {
+async fn put_all(app: &App, planned: &[Generated], now: i64) -> Result<usize, NotifyError> {
     if planned.is_empty() {
         return Ok(0);
     }
@@ -288,11 +289,11 @@ struct Queue<'r> {
 }
 
 impl Queue<'_> {
-    async fn push(&mut self, kind: Kind, m: NewOutbound) -> Result<(), StoreError> {
+    async fn push(&mut self, kind: Kind, m: NewOutbound) -> Result<(), NotifyError> {
         self.put(kind, Generated::Mail(m)).await
     }
 
-    async fn put(&mut self, kind: Kind, g: Generated) -> Result<(), StoreError> {
+    async fn put(&mut self, kind: Kind, g: Generated) -> Result<(), NotifyError> {
         if put(&mut self.tx, &g, self.now).await? {
             self.report.add(kind, 1);
         }
@@ -306,6 +307,6 @@ fn known_until(now: i64) -> i64 {
     now - 1
 }
 
-async fn last_digest(app: &App, member_id: i64) -> Result<Option<digest::Last>, StoreError> {
+async fn last_digest(app: &App, member_id: i64) -> Result<Option<digest::Last>, NotifyError> {
     Ok(app.store.digest_slots(member_id, member_id).await?.first().map(|(_, slot, at)| digest::Last { slot: *slot, at: *at }))
 }

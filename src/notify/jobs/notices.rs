@@ -2,13 +2,13 @@
 
 use super::*;
 use crate::notify::Kind;
+use crate::notify::NotifyError;
 use crate::notify::render::{Model, RenderError};
-use crate::store::StoreError;
 use crate::store::intake::Notice;
 use crate::store::outbound::NewOutbound;
 
 /// The one notice a human sender is owed when their mail was not posted.
-pub(super) async fn sender_notices(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+pub(super) async fn sender_notices(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), NotifyError> {
     let pending = ctx.app.store.pending_notices().await?;
     if pending.is_empty() {
         return Ok(());
@@ -28,11 +28,11 @@ pub(super) async fn sender_notices(ctx: &mut Ctx<'_>, report: &mut Report) -> Re
         }
         tx.mark_notice_sent(n.id, ctx.ts()).await?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// The mail owed for a sender notice, or why it cannot be rendered.
-pub(super) async fn notice_mail(ctx: &mut Ctx<'_>, n: &Notice) -> Result<Result<NewOutbound, RenderError>, StoreError> {
+pub(super) async fn notice_mail(ctx: &mut Ctx<'_>, n: &Notice) -> Result<Result<NewOutbound, RenderError>, NotifyError> {
     let (space, members, _) = ctx.space(n.space_id).await?;
     let address = ctx.app.config.space_address(&space.slug);
     let mut model = Model { title: format!("Your message to {address} was not posted"), ..Default::default() };

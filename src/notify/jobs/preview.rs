@@ -3,13 +3,13 @@
 use super::*;
 use crate::app::App;
 use crate::notify::Kind;
+use crate::notify::NotifyError;
 use crate::notify::render::{self};
-use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
 /// `docket digest --preview EMAIL --now T`: what each of the address's memberships would get
 /// (subject and text part); nothing is queued.
-pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(String, Option<(String, String)>)>, StoreError> {
+pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(String, Option<(String, String)>)>, NotifyError> {
     let ctx = Ctx::new(app, now);
     let looping = looping_threads(&ctx).await?;
     let mut out = Vec::new();
@@ -20,7 +20,7 @@ pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(
         let news = space_news(app, space.id, since, now.timestamp()).await?;
         let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false).await? {
             Some((subject, model)) => {
-                let (text, _) = render::parts(Kind::Digest, &model).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                let (text, _) = render::parts(Kind::Digest, &model)?;
                 Some((subject, text))
             }
             None => None,

@@ -1,13 +1,13 @@
 //! Proposal notices: closing soon, adopted, blocked.
 
 use super::*;
+use crate::notify::NotifyError;
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, local_time, proposals, zone};
-use crate::store::StoreError;
 use crate::store::outbound::ItemTable;
 use std::collections::HashMap;
 
-pub(super) async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+pub(super) async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), NotifyError> {
     let rows = ctx.app.store.proposals_closing_between(ctx.ts() - proposals::OUTCOME_WINDOW, ctx.ts() + proposals::NOTICE_BEFORE).await?;
     let mut with_objectors = Vec::with_capacity(rows.len());
     let mut objections = HashMap::new();

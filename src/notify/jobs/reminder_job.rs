@@ -1,12 +1,12 @@
 //! Task reminders due at `now`: before, at and after the due time.
 
 use super::*;
+use crate::notify::NotifyError;
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, local_time, reminders, zone};
-use crate::store::StoreError;
 use crate::store::outbound::ItemTable;
 
-pub(super) async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+pub(super) async fn reminders_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), NotifyError> {
     let cfg = ctx.app.config.reminders.clone();
     let before = i64::try_from(cfg.before.as_secs()).unwrap_or(0);
     let tasks = ctx.app.store.open_tasks_due_between(ctx.ts() - reminders::horizon(&cfg), ctx.ts() + before).await?;

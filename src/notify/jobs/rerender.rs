@@ -1,12 +1,12 @@
 //! Mail kept in `unrendered` rendered again at every run: what renders now is queued under its key.
 
 use super::*;
-use crate::store::StoreError;
+use crate::notify::NotifyError;
 use crate::store::unrendered::NewUnrendered;
 
 /// Renders the mail kept in `unrendered` again: what renders now is queued under its key and
 /// forgotten in one transaction; what still fails counts the attempt and keeps the newest error.
-pub(super) async fn rerender(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), StoreError> {
+pub(super) async fn rerender(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), NotifyError> {
     let mut after = String::new();
     loop {
         let page = ctx.app.store.unrendered_after(&after, RERENDER_PAGE).await?;
