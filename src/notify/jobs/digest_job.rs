@@ -9,7 +9,6 @@ use crate::notify::{Kind, fanout, local_time, zone};
 use crate::store::items::ProposalRow;
 use crate::store::outbound::DecisionOut;
 use crate::store::spaces::{Member, Space};
-use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// Digests due at `now`, member page by member page; each considered slot is recorded so that
@@ -192,26 +191,4 @@ pub(super) async fn digest_mail(
     e.reply_to = Some(format!("{}@{}", crate::identity::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);
     Ok(Some(ctx.generated(Kind::Digest, key, Some(space), &member.email, e, &model)))
-}
-
-/// Digest planning and rendering for every member at `now` without queueing (the benchmark):
-/// returns how many digests would go out.
-pub async fn plan_digests(app: &App, now: DateTime<Utc>) -> Result<usize, NotifyError> {
-    let mut ctx = Ctx::new(app, now);
-    let looping = looping_threads(&ctx).await?;
-    let mut after = 0;
-    let mut n = 0;
-    loop {
-        let page = app.store.members_after(after, MEMBER_PAGE).await?;
-        let Some(last) = page.last().map(|m| m.id) else { return Ok(n) };
-        after = last;
-        for member in &page {
-            let schedule = Schedule::of(member, &app.config);
-            let Some(due) = digest::due(member, &schedule, None, now.timestamp()) else { continue };
-            let (space, _, _) = ctx.space(member.space_id).await?;
-            if digest_mail(&mut ctx, &space, member, due.since, &looping, false, String::new()).await?.is_some() {
-                n += 1;
-            }
-        }
-    }
 }

@@ -18,7 +18,7 @@ mod reminder_job;
 mod rerender;
 
 pub use check::unrenderable;
-pub use digest_job::{SpaceNews, digest_model, plan_digests, space_news};
+pub use digest_job::{SpaceNews, digest_model, space_news};
 pub use preview::preview;
 
 use command_job::commands_mail;
