@@ -3,8 +3,8 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::identity::auth::Dkim;
 use crate::index::Index;
-use crate::ingest::auth::Dkim;
 use crate::notify::mailer::{self, Mailer, MailerError};
 use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};

@@ -26,6 +26,11 @@
 //!        ▼  notify::outbound queue (store::outbound, dedup key) → notify::mailer (lettre: relay or outbox)
 //! ```
 //!
+//! Mail to the commands address is an intake stage too (`ingest::commands`: the command runs at
+//! intake, the reply owed is recorded; the scheduler only renders and queues it). `identity`
+//! (reply tokens, addresses, sender authentication, the sender policy) sits below both `ingest`
+//! and `notify`.
+//!
 //! Every text that leaves for a terminal, a header or a template goes through `display` (control
 //! characters made visible).
 //!
@@ -40,6 +45,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod display;
+pub mod identity;
 pub mod index;
 pub mod ingest;
 pub mod notify;

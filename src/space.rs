@@ -1,8 +1,10 @@
 //! Spaces and members as validated values (docs/mail-flow.md): slugs, handles, addresses, zones, delivery modes
-//! and digest schedules are checked here once, so the store only ever sees good ones.
+//! and digest schedules are checked here once, so the store only ever sees good ones; and a
+//! member's zone and local times as a reader expects them.
 
 use crate::config::{self, Weekdays};
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -133,9 +135,31 @@ impl MemberSettings {
     }
 }
 
+/// A member's zone: their setting when it names a known zone, else the server's.
+pub fn zone(member_tz: Option<&str>, default: Tz) -> Tz {
+    member_tz.and_then(|t| t.parse::<Tz>().ok()).unwrap_or(default)
+}
+
+/// A time as a reader in `tz` expects it: `Fri 27 Nov 17:00 CET`.
+pub fn local_time(at: i64, tz: Tz) -> String {
+    match DateTime::<Utc>::from_timestamp(at, 0) {
+        Some(t) => tz.from_utc_datetime(&t.naive_utc()).format("%a %-d %b %H:%M %Z").to_string(),
+        None => at.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn local_times_follow_the_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap().timestamp();
+        assert_eq!(local_time(at, chrono_tz::Europe::Berlin), "Fri 27 Nov 17:00 CET");
+        assert_eq!(local_time(at, chrono_tz::Pacific::Auckland), "Sat 28 Nov 05:00 NZDT");
+        assert_eq!(zone(Some("Mars/Base"), chrono_tz::UTC), chrono_tz::UTC);
+    }
 
     #[test]
     fn slugs() {

@@ -4,10 +4,35 @@
 //! Running it twice at the same time changes nothing and sends nothing twice.
 
 use crate::app::App;
+use crate::notify::NotifyError;
 use crate::notify::proposals::{self, OpenProposal, Outcome};
 use crate::store::StoreError;
 use crate::store::items::{ItemKind, Origin};
 use chrono::{DateTime, Utc};
+
+/// Why a run of the scheduler stopped (what it did before stays done: every step is idempotent).
+#[derive(Debug, thiserror::Error)]
+pub enum TickError {
+    /// Lazy consensus: the proposals closing now could not be read or closed.
+    #[error(transparent)]
+    Consensus(StoreError),
+    /// Mail to the commands address the intake left could not be decided.
+    #[error(transparent)]
+    Commands(StoreError),
+    /// The outbound run.
+    #[error(transparent)]
+    Outbound(#[from] NotifyError),
+}
+
+impl TickError {
+    /// Whether trying again later may work (the database is down or full).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            TickError::Consensus(e) | TickError::Commands(e) => e.is_temporary(),
+            TickError::Outbound(e) => e.is_temporary(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -18,8 +43,17 @@ pub struct TickReport {
     pub outbound: crate::notify::jobs::Report,
 }
 
-pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
+pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, TickError> {
     let mut report = TickReport::default();
+    consensus(app, now, &mut report).await.map_err(TickError::Consensus)?;
+    // Mail to the commands address the intake could not decide yet (its DKIM check could not run).
+    crate::ingest::commands::catch_up(app).await.map_err(TickError::Commands)?;
+    report.outbound = crate::notify::jobs::run(app, now).await?;
+    Ok(report)
+}
+
+/// Lazy consensus at `now`: adopted proposals become decisions, objected ones are blocked.
+async fn consensus(app: &App, now: DateTime<Utc>, report: &mut TickReport) -> Result<(), StoreError> {
     let closing = app.store.proposals_closing(now.timestamp()).await?;
     let open: Vec<OpenProposal> = closing.iter().map(|(p, n)| OpenProposal { id: p.id, closes_at: p.closes_at, objections: *n }).collect();
     for outcome in proposals::due(&open, now.timestamp()) {
@@ -48,6 +82,21 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreErro
         }
         tx.commit().await?;
     }
-    report.outbound = crate::notify::jobs::run(app, now).await?;
-    Ok(report)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: the scheduler says which of its steps stopped, and whether to try again.
+    #[test]
+    fn tick_errors_name_the_step() {
+        let down = || StoreError::Unavailable("database is locked".into());
+        assert!(TickError::Consensus(down()).is_temporary());
+        assert!(TickError::Commands(down()).is_temporary());
+        assert!(TickError::from(NotifyError::from(down())).is_temporary());
+        assert!(!TickError::Consensus(StoreError::Conflict("x".into())).is_temporary());
+        assert_eq!(TickError::Commands(down()).to_string(), down().to_string());
+    }
 }

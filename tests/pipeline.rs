@@ -219,3 +219,25 @@ async fn spaces_and_members() {
         assert!(matches!(st.remove_member(&eng, "alice@x.org").await, Err(StoreError::NotFound(_))));
     }
 }
+
+/// Issue 13: a stored message keeps no second copy of its bodies or Date header (they were written
+/// and never read); the raw message in `inbound` stays the one source, and the visible text is kept.
+#[tokio::test]
+async fn messages_keep_no_copy_of_the_bodies() {
+    for t in backends().await {
+        t.space("eng").await;
+        t.ingest(&Mail::new("b@x", "Bodies").body("Hello there.\n").raw(), "eng").await;
+        let pool = t.app.store.pool();
+        for column in ["text_body", "html_body", "date_header"] {
+            let read = sqlx::query(&format!("SELECT {column} FROM messages")).fetch_all(pool).await;
+            assert!(read.is_err(), "[{}] messages.{column} is still there", t.backend);
+        }
+        let (raw, visible): (Vec<u8>, String) =
+            sqlx::query_as("SELECT i.raw, m.visible_text FROM messages m JOIN inbound i ON i.id = m.inbound_id")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert!(String::from_utf8_lossy(&raw).contains("Hello there."), "[{}]", t.backend);
+        assert!(visible.contains("Hello there."), "[{}] {visible}", t.backend);
+    }
+}

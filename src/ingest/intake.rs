@@ -7,6 +7,7 @@ use super::address::{self, Recipient};
 use super::auth::{Client, Verdicts};
 use super::budget::Reservation;
 use super::policy::{Reason, Verdict};
+use super::refusal::Refusal;
 use super::session::Reply;
 use super::{Prepared, Source, StoredMessage, Target, reply_slot, store_prepared, token};
 use crate::app::App;
@@ -277,6 +278,10 @@ impl Intake {
                 return verdicts.iter().map(|v| if let Some(Verdict::Reject(r)) = v { r.reply() } else { reply.clone() }).collect();
             }
         };
+        if commands {
+            // Mail to the commands address goes on to its own stage (ingest::commands).
+            super::commands::after_commit(&self.app, &prepared.dedup_key).await;
+        }
         let held = Arc::new(held);
         for ((space, rcpt_to, accepted), insert) in follow.into_iter().zip(inserts) {
             if let (RawInsert::Inserted(inbound_id), true) = (insert, accepted) {

@@ -3,17 +3,18 @@
 //! threading and the message row follow in a second transaction, so a crash in between loses
 //! nothing (`recover` finishes such deliveries).
 
-pub mod address;
-pub mod auth;
 pub mod budget;
+pub mod commands;
 pub mod import;
 pub mod intake;
 pub mod lmtp;
 pub mod pipe;
-pub mod policy;
+pub mod refusal;
 pub mod session;
 pub mod smtp;
-pub mod token;
+
+// Identity lives below ingest and notify (`crate::identity`); the old paths stay valid.
+pub use crate::identity::{address, auth, policy, token};
 
 use crate::app::App;
 use crate::config::Config;
@@ -407,7 +408,6 @@ pub async fn store_prepared(
             from_name: m.from.as_ref().and_then(|f| f.name.as_deref()),
             subject: &m.subject,
             date,
-            date_header,
             base: &base,
             visible_text: &p.visible,
             flags: &flags_json,

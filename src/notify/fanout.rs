@@ -39,8 +39,7 @@ pub fn wanted(msg: &MessageOut, parsed: &ParsedMail) -> bool {
 }
 
 /// Mute codes in the `mutes` table.
-pub const MUTE_SPACE: i64 = 0;
-pub const UNSUBSCRIBED: i64 = -1;
+pub use crate::store::spaces::{MUTE_SPACE, UNSUBSCRIBED};
 
 /// Whether `member` has turned off all mail of the space.
 pub fn unsubscribed(member: &Member, mutes: &[(i64, i64)]) -> bool {

@@ -1,11 +1,11 @@
 //! Outbound mail. The planners are pure functions of (rows, now) saying what is due, each result
 //! keyed by (kind, recipient, item, period) so the same mail is never queued twice:
 //! `fanout`, `receipts`, `reminders`, `proposals` (lazy consensus and its notices), `digest`,
-//! `loops`, `commands`. `render` turns a plan into a mail (askama, text + HTML), `outbound` is the
-//! durable queue with retries, `mailer` the only lettre user, and `jobs` the I/O glue that loads
-//! rows, runs the planners at `now`, queues and sends (called by `tick`).
+//! `loops`. `render` turns a plan into a mail (askama, text + HTML), `outbound` is the durable
+//! queue with retries, `mailer` the only lettre user, and `jobs` the I/O glue that loads rows,
+//! runs the planners at `now`, queues and sends (called by `tick`), including the replies the
+//! commands stage of the intake (`ingest::commands`) recorded as owed.
 
-pub mod commands;
 pub mod digest;
 pub mod fanout;
 pub mod jobs;
@@ -16,9 +16,6 @@ pub mod proposals;
 pub mod receipts;
 pub mod reminders;
 pub mod render;
-
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 
 /// What kind of mail a queue row is (stored in `outbound.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +62,23 @@ impl std::str::FromStr for Kind {
     }
 }
 
-/// A member's zone: their setting when it names a known zone, else the server's.
-pub fn zone(member_tz: Option<&str>, default: Tz) -> Tz {
-    member_tz.and_then(|t| t.parse::<Tz>().ok()).unwrap_or(default)
+pub use crate::space::{local_time, zone};
+
+/// Why an outbound run (or a preview, or `docket check`'s look at kept mail) stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The store cannot be read or written right now, or refused a write.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A mail that has to be rendered now (a preview) cannot be.
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
 }
 
-/// A time as a reader in `tz` expects it: `Fri 27 Nov 17:00 CET`.
-pub fn local_time(at: i64, tz: Tz) -> String {
-    match DateTime::<Utc>::from_timestamp(at, 0) {
-        Some(t) => tz.from_utc_datetime(&t.naive_utc()).format("%a %-d %b %H:%M %Z").to_string(),
-        None => at.to_string(),
+impl NotifyError {
+    /// Whether trying again later may work (the database is down or full).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, NotifyError::Store(e) if e.is_temporary())
     }
 }
 
@@ -105,19 +109,22 @@ mod tests {
         check("bob without at", false);
     }
 
+    /// Issue 13: the outbound side has an error of its own; a render error stays one (it was a
+    /// store "conflict" before) and only a store that is down is worth retrying.
+    #[test]
+    fn notify_errors_keep_their_cause() {
+        let down = NotifyError::from(crate::store::StoreError::Unavailable("disk full".into()));
+        assert!(down.is_temporary());
+        let render = NotifyError::from(render::RenderError::Plan("unknown header".into()));
+        assert!(matches!(render, NotifyError::Render(render::RenderError::Plan(_))) && !render.is_temporary());
+        assert_eq!(render.to_string(), render::RenderError::Plan("unknown header".into()).to_string());
+    }
+
     #[test]
     fn kinds_read_back_as_written() {
         for kind in Kind::ALL {
             assert_eq!(kind.to_string().parse::<Kind>(), Ok(kind));
         }
         assert!("letter".parse::<Kind>().is_err());
-    }
-
-    #[test]
-    fn local_times_follow_the_zone() {
-        let at = Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap().timestamp();
-        assert_eq!(local_time(at, chrono_tz::Europe::Berlin), "Fri 27 Nov 17:00 CET");
-        assert_eq!(local_time(at, chrono_tz::Pacific::Auckland), "Sat 28 Nov 05:00 NZDT");
-        assert_eq!(zone(Some("Mars/Base"), chrono_tz::UTC), chrono_tz::UTC);
     }
 }

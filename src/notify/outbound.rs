@@ -67,7 +67,7 @@ pub async fn reclaim(app: &App) -> Result<u64, StoreError> {
 }
 
 /// Hands every due mail to the mailer (within the rate limit) and records each outcome.
-pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, StoreError> {
+pub async fn deliver(app: &App, now: DateTime<Utc>) -> Result<Delivery, super::NotifyError> {
     let now = now.timestamp();
     let mut report = Delivery::default();
     let limit = i64::try_from(app.config.outbound.max_per_minute).unwrap_or(i64::MAX);

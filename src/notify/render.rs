@@ -271,6 +271,6 @@ mod tests {
     fn message_ids_are_unique_and_ours() {
         let a = message_id(Kind::Digest, "docket.test");
         assert_ne!(a, message_id(Kind::Digest, "docket.test"));
-        assert!(crate::ingest::policy::is_own_message_id(&a, "docket.test"), "{a}");
+        assert!(crate::identity::policy::is_own_message_id(&a, "docket.test"), "{a}");
     }
 }

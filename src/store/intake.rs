@@ -3,7 +3,7 @@
 
 use super::messages::Tx;
 use super::{Store, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One quarantined delivery, as `docket quarantine list|show` prints it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -30,6 +30,23 @@ pub struct Notice {
     pub recipient: String,
     pub reason: String,
     pub detail: String,
+}
+
+/// The reply the commands stage owes a sender (`command_mail.reply`, JSON): written by the
+/// intake once the command ran, rendered and queued by the outbound run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandReply {
+    /// The sender, lower-cased.
+    pub to: String,
+    pub subject: String,
+    /// The Message-ID answered (In-Reply-To and References of the reply).
+    pub in_reply_to: Option<String>,
+    pub title: String,
+    pub lines: Vec<String>,
+    /// `digest`: the sender's digests follow the reply.
+    pub send_digest: bool,
+    /// The sender is no member: they get one reply ever, however often they (or a forger) write.
+    pub stranger: bool,
 }
 
 impl Store {
@@ -78,6 +95,34 @@ impl Store {
     /// Mail to the commands address, with its state.
     pub async fn command_mail(&self) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
         Ok(sqlx::query_as("SELECT id, mail_from, state FROM command_mail ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// Mail to the commands address the commands stage has not looked at yet: (id, raw, envelope sender).
+    pub async fn received_commands(&self) -> Result<Vec<(i64, Vec<u8>, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, raw, mail_from FROM command_mail WHERE state = 'received' ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// [`Store::received_commands`] for the one mail logged under `dedup_key`.
+    pub async fn received_command(&self, dedup_key: &str) -> Result<Option<(i64, Vec<u8>, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, raw, mail_from FROM command_mail WHERE dedup_key = $1 AND state = 'received'")
+            .bind(dedup_key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The replies owed for mail to the commands address, oldest first.
+    pub async fn owed_command_replies(&self) -> Result<Vec<(i64, CommandReply)>, StoreError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, reply FROM command_mail WHERE state = 'pending' AND reply IS NOT NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, reply)| {
+                serde_json::from_str(&reply)
+                    .map(|r| (id, r))
+                    .map_err(|e| StoreError::Conflict(format!("mail #{id} to the commands address: unreadable reply: {e}")))
+            })
+            .collect()
     }
 
     /// Mail to the commands address still pending after a failed answer: (id, sender, error).
@@ -152,7 +197,7 @@ impl Tx {
         now: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO command_mail (dedup_key, raw, mail_from, received_at, state) VALUES ($1, $2, $3, $4, 'pending') \
+            "INSERT INTO command_mail (dedup_key, raw, mail_from, received_at, state) VALUES ($1, $2, $3, $4, 'received') \
              ON CONFLICT (dedup_key) DO NOTHING",
         )
         .bind(dedup_key)
@@ -161,6 +206,30 @@ impl Tx {
         .bind(now)
         .execute(self.conn())
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records what a mail to the commands address asked and the reply it is owed; false when
+    /// it was decided already (another worker got there first).
+    pub async fn owe_command_reply(&mut self, id: i64, command: &str, reply: &CommandReply) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(reply).map_err(|e| StoreError::Conflict(format!("cannot record the reply: {e}")))?;
+        let done = sqlx::query("UPDATE command_mail SET state = 'pending', command = $1, reply = $2 WHERE id = $3 AND state = 'received'")
+            .bind(command)
+            .bind(json)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that a mail to the commands address gets no reply, and why; false when it was
+    /// decided already.
+    pub async fn ignore_command(&mut self, id: i64, why: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE command_mail SET state = 'ignored', error = $1 WHERE id = $2 AND state = 'received'")
+            .bind(why)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

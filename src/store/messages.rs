@@ -60,7 +60,6 @@ pub struct NewMessage<'a> {
     pub from_name: Option<&'a str>,
     pub subject: &'a str,
     pub date: i64,
-    pub date_header: Option<i64>,
     /// The subject reduced for threading (already computed by the caller).
     pub base: &'a crate::thread::BaseSubject,
     pub visible_text: &'a str,
@@ -326,8 +325,8 @@ impl Tx {
     /// Inserts the message, its reference chain and attachment list, and updates its thread.
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64, StoreError> {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO messages (space_id, thread_id, inbound_id, message_id, from_addr, from_name, subject, date, date_header, \
-             visible_text, flags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            "INSERT INTO messages (space_id, thread_id, inbound_id, message_id, from_addr, from_name, subject, date, \
+             visible_text, flags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(m.space_id)
         .bind(m.thread_id)
@@ -337,7 +336,6 @@ impl Tx {
         .bind(m.from_name)
         .bind(m.subject)
         .bind(m.date)
-        .bind(m.date_header)
         .bind(m.visible_text)
         .bind(m.flags)
         .fetch_one(self.conn())

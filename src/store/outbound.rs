@@ -709,11 +709,6 @@ impl Store {
             .await?)
     }
 
-    /// Mail to the commands address not answered yet: (id, raw, envelope sender).
-    pub async fn pending_commands(&self) -> Result<Vec<(i64, Vec<u8>, Option<String>)>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, raw, mail_from FROM command_mail WHERE state = 'pending' ORDER BY id").fetch_all(&self.pool).await?)
-    }
-
     /// Every membership of an address: (member, space slug).
     pub async fn memberships(&self, email: &str) -> Result<Vec<(super::spaces::Member, String)>, StoreError> {
         let members: Vec<super::spaces::Member> = sqlx::query_as(

@@ -28,6 +28,10 @@ pub struct Member {
     pub created_at: i64,
 }
 
+/// Mute codes in the `mutes.thread_id` column besides a thread id: the whole space, or all mail.
+pub const MUTE_SPACE: i64 = 0;
+pub const UNSUBSCRIBED: i64 = -1;
+
 const MEMBER_COLUMNS: &str = "id, space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at";
 
 impl Store {

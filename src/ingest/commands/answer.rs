@@ -1,100 +1,21 @@
-//! The commands address `docket@DOMAIN` (docs/mail-flow.md): `help`, `tasks`, `decisions`, `search QUERY`,
-//! `digest`, `mute`/`unmute` (a thread or a space), `unsubscribe`. `parse` is pure (the first line
-//! of the visible text, else the subject); `answer` runs one command for its sender and returns
-//! the reply, which goes to the sender only — never to an automaton (checked before `answer`).
+//! Runs one command of the commands address for its sender and returns the reply: `help`,
+//! `tasks`, `decisions`, `search QUERY`, `digest`, `mute`/`unmute` (a thread or a space),
+//! `unsubscribe`. Mutes change here; the reply goes to the sender only, never to an automaton
+//! (the stage checks that before).
 
+use super::parse::{Command, Scope};
 use crate::app::App;
+use crate::space::{local_time, zone};
 use crate::store::StoreError;
 use crate::store::items::TaskFilter;
-use crate::store::spaces::Member;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Help,
-    Tasks,
-    Decisions,
-    Search(String),
-    Digest,
-    Mute(Scope),
-    Unmute(Scope),
-    /// No more mail from a space (all of them when none is named and the sender has one).
-    Unsubscribe(Option<String>),
-    Unknown(String),
-}
-
-/// What `mute`/`unmute` applies to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    Thread(i64),
-    /// A space by slug; None = the sender's only space.
-    Space(Option<String>),
-}
-
-impl Command {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Help => "help",
-            Command::Tasks => "tasks",
-            Command::Decisions => "decisions",
-            Command::Search(_) => "search",
-            Command::Digest => "digest",
-            Command::Mute(_) => "mute",
-            Command::Unmute(_) => "unmute",
-            Command::Unsubscribe(_) => "unsubscribe",
-            Command::Unknown(_) => "unknown",
-        }
-    }
-}
-
-/// The command a mail asks for: the first non-empty, unquoted line of its visible text, else
-/// its subject without Re:/Fwd: prefixes.
-pub fn parse(subject: &str, visible_text: &str) -> Command {
-    let body = visible_text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('>'));
-    let from_body = body.map(parse_line);
-    match from_body {
-        Some(c) if !matches!(c, Command::Unknown(_)) => c,
-        _ => {
-            let base = crate::thread::base_subject(subject).display;
-            match parse_line(base.trim()) {
-                Command::Unknown(_) => from_body.unwrap_or(Command::Help),
-                c => c,
-            }
-        }
-    }
-}
-
-fn parse_line(line: &str) -> Command {
-    let mut words = line.split_whitespace();
-    let verb = words.next().unwrap_or("").trim_end_matches([':', '.', '!']).to_ascii_lowercase();
-    let rest: Vec<&str> = words.collect();
-    let scope = |rest: &[&str]| -> Option<Scope> {
-        match rest {
-            [] => Some(Scope::Space(None)),
-            ["thread", id] => id.trim_start_matches('#').parse().ok().map(Scope::Thread),
-            [id] if id.trim_start_matches('#').parse::<i64>().is_ok() => id.trim_start_matches('#').parse().ok().map(Scope::Thread),
-            ["space", slug] | [slug] => Some(Scope::Space(Some(slug.to_ascii_lowercase()))),
-            _ => None,
-        }
-    };
-    match verb.as_str() {
-        "help" | "?" => Command::Help,
-        "tasks" | "todo" => Command::Tasks,
-        "decisions" => Command::Decisions,
-        "search" if !rest.is_empty() => Command::Search(rest.join(" ")),
-        "digest" => Command::Digest,
-        "mute" => scope(&rest).map_or_else(|| Command::Unknown(line.into()), Command::Mute),
-        "unmute" => scope(&rest).map_or_else(|| Command::Unknown(line.into()), Command::Unmute),
-        "unsubscribe" => Command::Unsubscribe(rest.first().map(|s| s.to_ascii_lowercase())),
-        _ => Command::Unknown(line.chars().take(80).collect()),
-    }
-}
+use crate::store::spaces::{MUTE_SPACE, Member, UNSUBSCRIBED};
 
 /// The reply to one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub title: String,
     pub lines: Vec<String>,
-    /// `digest`: send the sender's digests now (jobs builds them).
+    /// `digest`: send the sender's digests now (the outbound run builds them).
     pub send_digest: bool,
 }
 
@@ -124,7 +45,7 @@ pub fn help(domain: &str) -> Answer {
 pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Result<Answer, StoreError> {
     let domain = &app.config.server.domain;
     let spaces = app.store.memberships(sender).await?;
-    let tz = spaces.first().map_or(app.config.server.timezone, |(m, _)| super::zone(m.tz.as_deref(), app.config.server.timezone));
+    let tz = spaces.first().map_or(app.config.server.timezone, |(m, _)| zone(m.tz.as_deref(), app.config.server.timezone));
     let not_member = || Answer::new("Not a member", vec![format!("{sender} is not a member of any space on {domain}.")]);
     Ok(match command {
         Command::Help => help(domain),
@@ -142,7 +63,7 @@ pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Res
             let mut lines: Vec<String> = tasks
                 .iter()
                 .map(|t| {
-                    let due = t.due.map_or(String::new(), |d| format!(" — due {}", super::local_time(d.timestamp(), tz)));
+                    let due = t.due.map_or(String::new(), |d| format!(" — due {}", local_time(d.timestamp(), tz)));
                     let late = if t.due.is_some_and(|d| d.timestamp() <= now) { " (overdue)" } else { "" };
                     format!("{} [{}] {}{due}{late}", t.id, t.space, t.title)
                 })
@@ -156,7 +77,7 @@ pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Res
             let mut lines = Vec::new();
             for (_, slug) in &spaces {
                 for d in app.store.decisions(Some(slug), None, Some(10)).await? {
-                    lines.push(format!("{} [{}] {} — {}", d.id, d.space, d.text, super::local_time(d.decided_at.timestamp(), tz)));
+                    lines.push(format!("{} [{}] {} — {}", d.id, d.space, d.text, local_time(d.decided_at.timestamp(), tz)));
                 }
             }
             if lines.is_empty() {
@@ -177,7 +98,7 @@ pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Res
             let mut tx = app.store.begin().await?;
             let mut lines = Vec::new();
             for (m, s) in chosen {
-                tx.set_mute(m.id, super::fanout::UNSUBSCRIBED, true, now).await?;
+                tx.set_mute(m.id, UNSUBSCRIBED, true, now).await?;
                 lines.push(format!("You will get no more mail from {s}@{domain}. Write 'unmute {s}' to come back."));
             }
             tx.commit().await?;
@@ -235,7 +156,7 @@ async fn mute(app: &App, spaces: &[(Member, String)], scope: &Scope, on: bool, n
         Scope::Space(slug) => {
             let found: Vec<&(Member, String)> = spaces.iter().filter(|(_, s)| slug.as_ref().is_none_or(|want| want == s)).collect();
             match found.as_slice() {
-                [(m, s)] => (m, super::fanout::MUTE_SPACE, format!("space {s}")),
+                [(m, s)] => (m, MUTE_SPACE, format!("space {s}")),
                 [] => return Ok(Answer::new(verb, vec![format!("You are not a member of '{}'.", slug.as_deref().unwrap_or(""))])),
                 _ => {
                     let names: Vec<&str> = found.iter().map(|(_, s)| s.as_str()).collect();
@@ -246,34 +167,12 @@ async fn mute(app: &App, spaces: &[(Member, String)], scope: &Scope, on: bool, n
     };
     let mut tx = app.store.begin().await?;
     tx.set_mute(member.id, thread, on, now).await?;
-    if !on && thread == super::fanout::MUTE_SPACE {
+    if !on && thread == MUTE_SPACE {
         // Unmuting a space also undoes an unsubscribe from it.
-        tx.set_mute(member.id, super::fanout::UNSUBSCRIBED, false, now).await?;
+        tx.set_mute(member.id, UNSUBSCRIBED, false, now).await?;
     }
     tx.commit().await?;
     let line =
         if on { format!("No more copies of {what}; digests and reminders continue.") } else { format!("Copies of {what} are back on.") };
     Ok(Answer::new(verb, vec![line]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_from_body_or_subject() {
-        let check = |subject: &str, body: &str, want: Command| assert_eq!(parse(subject, body), want, "{subject:?} {body:?}");
-        check("", "help", Command::Help);
-        check("tasks", "", Command::Tasks);
-        check("Re: decisions", "\n\n", Command::Decisions);
-        check("", "Search: cache invalidation\n", Command::Search("cache invalidation".into()));
-        check("", "mute thread 12", Command::Mute(Scope::Thread(12)));
-        check("", "mute #12", Command::Mute(Scope::Thread(12)));
-        check("", "mute eng", Command::Mute(Scope::Space(Some("eng".into()))));
-        check("", "unmute", Command::Unmute(Scope::Space(None)));
-        check("unsubscribe eng", "", Command::Unsubscribe(Some("eng".into())));
-        check("hello", "please help me", Command::Unknown("please help me".into()));
-        check("digest", "Sent from my phone", Command::Digest);
-        check("", "", Command::Help);
-    }
 }

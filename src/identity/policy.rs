@@ -1,9 +1,9 @@
 //! Sender policy (docs/mail-flow.md) as a pure decision over one delivered message: who may post, what is an
-//! auto-reply or a bounce, what is a loop. Rejections carry a precise SMTP reply; quarantined mail
-//! is kept with its reason and only a human sender (never an automaton) is told why, once.
+//! auto-reply or a bounce, what is a loop. A rejection's SMTP reply is the intake's business
+//! (`ingest::refusal`); quarantined mail is kept with its reason and only a human sender (never an
+//! automaton) is told why, once.
 
 use super::auth::{Authentication, Disposition, Dmarc};
-use super::session::Reply;
 use crate::config::AcceptFrom;
 use crate::parse::mime::ParsedMail;
 
@@ -113,24 +113,6 @@ impl Reason {
             ),
         }
     }
-
-    /// The SMTP reply when this reason rejects (RFC 3463 status codes).
-    pub fn reply(&self) -> Reply {
-        let status = match self {
-            Reason::TooManyHops(_) | Reason::OwnMail => (5, 4, 6),
-            Reason::NoFrom => (5, 6, 0),
-            Reason::Unauthenticated(_) => (5, 7, 20), // RFC 7372 §3.1: no passing DKIM signature
-            Reason::Dmarc { .. } => (5, 7, 26),       // RFC 7372 §3.3: multiple authentication checks failed
-            Reason::AuthUnavailable(_) => (4, 4, 3),  // RFC 3463: directory (DNS) server failure
-            _ => (5, 7, 1),
-        };
-        let code = match status {
-            (5, 4, 6) => 554,
-            (4, ..) => 451,
-            _ => 550,
-        };
-        Reply::new(code, status, self.describe())
-    }
 }
 
 /// The verdict without DMARC (`judge` with none).
@@ -204,6 +186,8 @@ pub fn is_own_message_id(id: &str, domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The SMTP replies these verdicts turn into at the door.
+    use crate::ingest::refusal::Refusal;
     use crate::parse::mime;
 
     fn verdict(headers: &str, mail_from: Option<&str>, member: bool, token_member: Option<&str>, accept: AcceptFrom) -> Verdict {

@@ -1,0 +1,31 @@
+//! `docket digest --preview`: what each membership of an address would get, nothing queued.
+
+use super::*;
+use crate::app::App;
+use crate::notify::Kind;
+use crate::notify::NotifyError;
+use crate::notify::render::{self};
+use chrono::{DateTime, Utc};
+
+/// `docket digest --preview EMAIL --now T`: what each of the address's memberships would get
+/// (subject and text part); nothing is queued.
+pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(String, Option<(String, String)>)>, NotifyError> {
+    let ctx = Ctx::new(app, now);
+    let looping = looping_threads(&ctx).await?;
+    let mut out = Vec::new();
+    for (member, slug) in app.store.memberships(email).await? {
+        let space = app.store.space_by_id(member.space_id).await?;
+        let since = last_digest(app, member.id).await?.map_or(member.created_at - 1, |l| l.at);
+        let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
+        let news = space_news(app, space.id, since, now.timestamp()).await?;
+        let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false).await? {
+            Some((subject, model)) => {
+                let (text, _) = render::parts(Kind::Digest, &model)?;
+                Some((subject, text))
+            }
+            None => None,
+        };
+        out.push((slug, rendered));
+    }
+    Ok(out)
+}
