@@ -14,9 +14,9 @@ use crate::ingest::token::{self, ReplySlot};
 use crate::parse::{mime, reply};
 use crate::store::StoreError;
 use crate::store::intake::Notice;
-use crate::store::items::ProposalRow;
+use crate::store::items::{DecisionRow, ProposalRow};
 use crate::store::messages::Tx;
-use crate::store::outbound::{DecisionOut, ItemTable, LoopDecision, MessageOut, NewOutbound, ThreadMessage};
+use crate::store::outbound::{ItemTable, LoopDecision, MessageOut, NewOutbound, ThreadMessage};
 use crate::store::spaces::{Member, Space};
 use crate::store::unrendered::{NewUnrendered, Unrendered};
 use chrono::{DateTime, Utc};
@@ -776,7 +776,7 @@ async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Looping) -> R
 /// proposals closing soon (loaded once per run and space, not once per member).
 #[derive(Debug, Clone, Default)]
 pub struct SpaceNews {
-    decisions: Vec<DecisionOut>,
+    decisions: Vec<DecisionRow>,
     active: Vec<crate::store::outbound::ActiveThread>,
     proposals: Vec<ProposalRow>,
 }
@@ -831,7 +831,7 @@ pub async fn digest_model(
         format!("[{}] Digest {day}: {}", space.slug, summary.join(", "))
     };
     let mut m = Model { title: format!("{} digest for {}, {day}", space.slug, member.handle), ..Default::default() };
-    let task_row = |t: &crate::store::outbound::DueTask| {
+    let task_row = |t: &crate::store::items::TaskRow| {
         let due = t.due.map_or("no due time".to_string(), |d| format!("due {}", local_time(d, tz)));
         Row::new(format!("T-{}", t.id), &t.title, due)
     };

@@ -57,7 +57,9 @@ pub struct Change<'a> {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A task row: what `record` reads back to change it, and what the reminder and digest planners
+/// read (the docs/cli.md JSON shape is [`TaskView`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TaskRow {
     pub id: i64,
     pub space_id: i64,
@@ -66,9 +68,23 @@ pub struct TaskRow {
     pub owner: Option<String>,
     pub due: Option<i64>,
     pub status: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
 }
 
-/// A proposal row, for lazy consensus and for the notice planner.
+/// A decision row, for loop resets and digests (the docs/cli.md JSON shape is [`DecisionView`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub space_id: i64,
+    pub thread_id: i64,
+    pub text: String,
+    pub author: Option<String>,
+    pub decided_at: i64,
+}
+
+/// A proposal row, for lazy consensus and for the notice and digest planners (the docs/cli.md JSON
+/// shape is [`ProposalView`]).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProposalRow {
     pub id: i64,
@@ -94,7 +110,7 @@ pub struct Origin<'a> {
     pub goal_id: Option<i64>,
 }
 
-pub(super) const TASK_COLUMNS: &str = "id, space_id, thread_id, title, owner, due, status";
+pub(crate) const TASK_COLUMNS: &str = "id, space_id, thread_id, title, owner, due, status, created_by, created_at";
 pub(crate) const PROPOSAL_COLUMNS: &str = "id, space_id, thread_id, text, author, closes_at, status, goal_id, message_id, decision_id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,20 +1,10 @@
 //! Digest bookkeeping (the slot last considered per member, when its digest was built) and the
 //! reads a digest is made of: members, new decisions, active threads.
 
+use crate::store::items::DecisionRow;
 use crate::store::messages::Tx;
 use crate::store::spaces::Member;
 use crate::store::{Store, StoreError};
-
-/// A decision row (for loop resets and digests).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct DecisionOut {
-    pub id: i64,
-    pub space_id: i64,
-    pub thread_id: i64,
-    pub text: String,
-    pub author: Option<String>,
-    pub decided_at: i64,
-}
 
 /// A thread that had messages since some time, for digests.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -78,7 +68,7 @@ impl Store {
 
     /// Decisions of a space that became known in `(since, until]`, oldest first. Known = when it
     /// was made or, for a message that arrived later than its Date says, when it arrived.
-    pub async fn decisions_since(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<DecisionOut>, StoreError> {
+    pub async fn decisions_since(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<DecisionRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, space_id, thread_id, text, author, decided_at FROM (\
                SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, \

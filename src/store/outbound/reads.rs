@@ -2,7 +2,7 @@
 //! recorded, due tasks (reminders), closing proposals and their objections, active threads and
 //! their decisions (loop alerts), and the references of a mail about an item.
 
-use crate::store::items::{PROPOSAL_COLUMNS, ProposalRow};
+use crate::store::items::{PROPOSAL_COLUMNS, ProposalRow, TASK_COLUMNS, TaskRow};
 use crate::store::{Store, StoreError};
 
 /// A stored message as the fan-out and receipt planners see it.
@@ -19,19 +19,6 @@ pub struct MessageOut {
     pub visible_text: String,
     pub raw: Vec<u8>,
     pub source: String,
-}
-
-/// An open task with a due time, for reminders and digests.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct DueTask {
-    pub id: i64,
-    pub space_id: i64,
-    pub thread_id: i64,
-    pub title: String,
-    pub owner: Option<String>,
-    pub created_by: Option<String>,
-    pub due: Option<i64>,
-    pub created_at: i64,
 }
 
 /// One message of a recently active thread, for loop alerts and digests.
@@ -183,27 +170,19 @@ impl Store {
     }
 
     /// Open tasks with a due time in `[from, to]`.
-    pub async fn open_tasks_due_between(&self, from: i64, to: i64) -> Result<Vec<DueTask>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, space_id, thread_id, title, owner, created_by, due, created_at FROM tasks \
-             WHERE status = 'open' AND due IS NOT NULL AND due >= $1 AND due <= $2 ORDER BY due, id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?)
+    pub async fn open_tasks_due_between(&self, from: i64, to: i64) -> Result<Vec<TaskRow>, StoreError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'open' AND due IS NOT NULL AND due >= $1 AND due <= $2 ORDER BY due, id"
+        );
+        Ok(sqlx::query_as(&sql).bind(from).bind(to).fetch_all(&self.pool).await?)
     }
 
     /// Open tasks of one owner in one space, soonest due first (no due time last).
-    pub async fn open_tasks_of_owner(&self, space_id: i64, owner: &str) -> Result<Vec<DueTask>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, space_id, thread_id, title, owner, created_by, due, created_at FROM tasks \
-             WHERE owner = $1 AND status = 'open' AND space_id = $2 ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, id",
-        )
-        .bind(owner)
-        .bind(space_id)
-        .fetch_all(&self.pool)
-        .await?)
+    pub async fn open_tasks_of_owner(&self, space_id: i64, owner: &str) -> Result<Vec<TaskRow>, StoreError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner = $1 AND status = 'open' AND space_id = $2 ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, id"
+        );
+        Ok(sqlx::query_as(&sql).bind(owner).bind(space_id).fetch_all(&self.pool).await?)
     }
 
     /// Proposals open and closing in `(from, to]`, or closed with a closing time in it.
