@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::notify::proposals::{self, OpenProposal, Outcome};
 use crate::store::StoreError;
 use crate::store::items::{ItemKind, Origin};
+use crate::store::states::ProposalStatus;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreErro
         let mut tx = app.store.begin().await?;
         match outcome {
             Outcome::Adopt(id) => {
-                let Some(p) = tx.proposal(id).await?.filter(|p| p.status == "open") else { continue };
+                let Some(p) = tx.proposal(id).await?.filter(|p| p.status == ProposalStatus::Open) else { continue };
                 let at = p.closes_at.unwrap_or(now.timestamp());
                 let origin = Origin {
                     space_id: p.space_id,
@@ -38,11 +39,11 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreErro
                 };
                 let decision = tx.insert_decision(&origin, &p.text, "proposal", Some(id)).await?;
                 tx.link((ItemKind::Proposal, id), (ItemKind::Decision, decision)).await?;
-                tx.close_proposal(id, "adopted", Some(decision), at).await?;
+                tx.close_proposal(id, ProposalStatus::Adopted, Some(decision), at).await?;
                 report.adopted.push((ItemKind::Proposal.label(id), ItemKind::Decision.label(decision)));
             }
             Outcome::Block(id) => {
-                tx.close_proposal(id, "blocked", None, now.timestamp()).await?;
+                tx.close_proposal(id, ProposalStatus::Blocked, None, now.timestamp()).await?;
                 report.blocked.push(ItemKind::Proposal.label(id));
             }
         }

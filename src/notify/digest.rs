@@ -8,6 +8,7 @@ use crate::config::{Config, Weekdays};
 use crate::store::items::{DecisionRow, ProposalRow, TaskRow};
 use crate::store::outbound::ActiveThread;
 use crate::store::spaces::Member;
+use crate::store::states::ProposalStatus;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -126,7 +127,7 @@ pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
     let proposals: Vec<ProposalRow> = input
         .proposals
         .into_iter()
-        .filter(|p| p.status == "open" && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))
+        .filter(|p| p.status == ProposalStatus::Open && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))
         .collect();
     let due_soon = open.iter().any(|t| t.due.is_some_and(|d| d <= now + DUE_WITHIN));
     let something = !input.decisions.is_empty() || !input.active.is_empty() || !proposals.is_empty() || !overdue.is_empty() || due_soon;
@@ -219,7 +220,7 @@ mod tests {
             title: "t".into(),
             owner: None,
             due,
-            status: "open".into(),
+            status: crate::store::states::TaskStatus::Open,
             created_by: None,
             created_at: 0,
         };

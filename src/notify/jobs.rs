@@ -501,7 +501,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
                 Verdict::Accept => "no sender".into(),
             };
             let mut tx = ctx.app.store.begin().await?;
-            tx.mark_command(id, "ignored", Some(&why)).await?;
+            tx.mark_command(id, crate::store::states::CommandState::Ignored, Some(&why)).await?;
             tx.commit().await?;
             continue;
         };
@@ -527,7 +527,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
             Err(err) => {
                 tracing::error!(command.id = id, error = %err, "cannot render the answer; kept for the next tick");
                 let mut tx = ctx.app.store.begin().await?;
-                tx.mark_command(id, "pending", Some(&format!("cannot render the answer: {err}"))).await?;
+                tx.mark_command(id, crate::store::states::CommandState::Pending, Some(&format!("cannot render the answer: {err}"))).await?;
                 tx.commit().await?;
                 continue;
             }
@@ -552,7 +552,7 @@ async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
         for member in built {
             tx.set_digest_built(member, known_until(ctx.ts())).await?;
         }
-        tx.mark_command(id, "answered", None).await?;
+        tx.mark_command(id, crate::store::states::CommandState::Answered, None).await?;
         tx.commit().await?;
     }
     Ok(())
@@ -612,7 +612,7 @@ async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), Sto
     let mut with_objectors = Vec::with_capacity(rows.len());
     let mut objections = HashMap::new();
     for p in rows {
-        let by = if p.status == "blocked" { ctx.app.store.objectors(p.id).await? } else { Vec::new() };
+        let by = if p.status == crate::store::states::ProposalStatus::Blocked { ctx.app.store.objectors(p.id).await? } else { Vec::new() };
         objections.insert(p.id, ctx.app.store.objections(p.id).await?);
         with_objectors.push((p, by));
     }

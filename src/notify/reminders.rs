@@ -92,7 +92,7 @@ mod tests {
             title: "t".into(),
             owner: owner.map(Into::into),
             due,
-            status: "open".into(),
+            status: crate::store::states::TaskStatus::Open,
             created_by: Some("maker@x.org".into()),
             created_at,
         }

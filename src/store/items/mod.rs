@@ -5,6 +5,7 @@
 mod views;
 mod write;
 
+use super::states::{ProposalStatus, TaskStatus};
 pub use views::{DecisionView, ObjectionView, ProposalView, TaskFilter, TaskView};
 
 /// An item reference like `T-4`.
@@ -67,7 +68,8 @@ pub struct TaskRow {
     pub title: String,
     pub owner: Option<String>,
     pub due: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: TaskStatus,
     pub created_by: Option<String>,
     pub created_at: i64,
 }
@@ -93,7 +95,8 @@ pub struct ProposalRow {
     pub text: String,
     pub author: Option<String>,
     pub closes_at: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ProposalStatus,
     pub goal_id: Option<i64>,
     pub message_id: Option<i64>,
     pub decision_id: Option<i64>,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{ItemKind, PROPOSAL_COLUMNS, ProposalRow};
 use crate::store::read::to_utc;
+use crate::store::states::{ProposalStatus, TaskStatus};
 use crate::store::{Store, StoreError};
 
 /// docs/cli.md JSON decision.
@@ -31,7 +32,7 @@ pub struct TaskView {
     pub owner: Option<String>,
     pub watchers: Vec<String>,
     pub due: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: TaskStatus,
     pub thread_id: i64,
     pub message_id: Option<String>,
     pub created_by: Option<String>,
@@ -47,7 +48,7 @@ pub struct ProposalView {
     pub id: String,
     pub text: String,
     pub closes_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: ProposalStatus,
     pub objections: Vec<ObjectionView>,
     pub decision: Option<String>,
     #[serde(skip)]
@@ -68,7 +69,7 @@ pub struct ObjectionView {
 pub struct TaskFilter {
     pub space: Option<String>,
     pub owner: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<TaskStatus>,
     /// Only open tasks due before this time.
     pub overdue_at: Option<i64>,
     pub thread_id: Option<i64>,
@@ -96,7 +97,8 @@ struct TaskRecord {
     owner: Option<String>,
     watchers: String,
     due: Option<i64>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: TaskStatus,
     thread_id: i64,
     message_id: Option<String>,
     created_by: Option<String>,
@@ -110,7 +112,8 @@ struct ProposalRecord {
     id: i64,
     text: String,
     closes_at: Option<i64>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: ProposalStatus,
     decision_id: Option<i64>,
     space: String,
     thread_id: i64,
@@ -167,7 +170,7 @@ impl Store {
         )
         .bind(f.space.as_deref())
         .bind(f.owner.as_deref())
-        .bind(f.status.as_deref())
+        .bind(f.status.map(TaskStatus::as_str))
         .bind(f.overdue_at)
         .bind(f.thread_id)
         .bind(f.limit.unwrap_or(i64::MAX))
@@ -196,14 +199,19 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn proposals(&self, space: Option<&str>, status: Option<&str>, limit: Option<i64>) -> Result<Vec<ProposalView>, StoreError> {
+    pub async fn proposals(
+        &self,
+        space: Option<&str>,
+        status: Option<ProposalStatus>,
+        limit: Option<i64>,
+    ) -> Result<Vec<ProposalView>, StoreError> {
         let rows: Vec<ProposalRecord> = sqlx::query_as(
             "SELECT p.id, p.text, p.closes_at, p.status, p.decision_id, s.slug AS space, p.thread_id FROM proposals p \
              JOIN spaces s ON s.id = p.space_id WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR p.status = $2) \
              ORDER BY p.id DESC LIMIT $3",
         )
         .bind(space)
-        .bind(status)
+        .bind(status.map(ProposalStatus::as_str))
         .bind(limit.unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;

@@ -3,6 +3,7 @@
 use super::{Change, ItemKind, Origin, PROPOSAL_COLUMNS, ProposalRow, TASK_COLUMNS, TaskField, TaskRow};
 use crate::store::StoreError;
 use crate::store::messages::Tx;
+use crate::store::states::{ProposalStatus, TaskStatus};
 
 impl Tx {
     pub async fn upsert_goal(&mut self, space_id: i64, slug: &str, title: Option<&str>, now: i64) -> Result<i64, StoreError> {
@@ -202,6 +203,11 @@ impl Tx {
         self.record_history((ItemKind::Task, id), column, old.as_deref(), value.as_deref(), change).await
     }
 
+    /// Moves a task from `old` to `new` status and records the change.
+    pub async fn set_task_status(&mut self, id: i64, old: TaskStatus, new: TaskStatus, change: &Change<'_>) -> Result<(), StoreError> {
+        self.update_task(id, TaskField::Status, Some(new.as_str().to_owned()), Some(old.as_str().to_owned()), change).await
+    }
+
     pub async fn proposal(&mut self, id: i64) -> Result<Option<ProposalRow>, StoreError> {
         let sql = format!("SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = $1");
         Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.conn()).await?)
@@ -218,15 +224,15 @@ impl Tx {
     }
 
     /// Closes a proposal: adopted (with the decision it became) or blocked.
-    pub async fn close_proposal(&mut self, id: i64, status: &str, decision_id: Option<i64>, at: i64) -> Result<(), StoreError> {
+    pub async fn close_proposal(&mut self, id: i64, status: ProposalStatus, decision_id: Option<i64>, at: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE proposals SET status = $1, decision_id = $2 WHERE id = $3 AND status = 'open'")
-            .bind(status)
+            .bind(status.as_str())
             .bind(decision_id)
             .bind(id)
             .execute(self.conn())
             .await?;
         let change = Change { by: None, message_id: 0, at };
-        self.record_history((ItemKind::Proposal, id), "status", Some("open"), Some(status), &change).await
+        self.record_history((ItemKind::Proposal, id), "status", Some(ProposalStatus::Open.as_str()), Some(status.as_str()), &change).await
     }
 
     pub async fn save_warnings(&mut self, message_id: i64, warnings: &[String]) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 //! records its result, so two nodes sharing PostgreSQL never both own a row.
 
 use crate::store::messages::Tx;
+use crate::store::states::OutboundState;
 use crate::store::{Backend, Store, StoreError};
 
 /// A mail ready for the queue.
@@ -173,8 +174,10 @@ impl Store {
     }
 
     /// Queue rows per state.
-    pub async fn outbound_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(sqlx::query_as("SELECT state, COUNT(*) FROM outbound GROUP BY state ORDER BY state").fetch_all(&self.pool).await?)
+    pub async fn outbound_counts(&self) -> Result<Vec<(OutboundState, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM outbound GROUP BY state ORDER BY state").fetch_all(&self.pool).await?;
+        rows.into_iter().map(|(state, n)| Ok((state.parse()?, n))).collect()
     }
 
     /// Queued mail that failed at least `attempts` times and waits for another try.
@@ -199,11 +202,13 @@ impl Store {
     }
 
     /// Every queue row for a recipient, oldest first: (dedup_key, kind, state).
-    pub async fn outbound_for(&self, recipient: &str) -> Result<Vec<(String, String, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT dedup_key, kind, state FROM outbound WHERE recipient = $1 ORDER BY id")
-            .bind(recipient)
-            .fetch_all(&self.pool)
-            .await?)
+    pub async fn outbound_for(&self, recipient: &str) -> Result<Vec<(String, String, OutboundState)>, StoreError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT dedup_key, kind, state FROM outbound WHERE recipient = $1 ORDER BY id")
+                .bind(recipient)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(|(key, kind, state)| Ok((key, kind, state.parse()?))).collect()
     }
 
     /// Which of `keys` are queued already (in any state) or kept unrendered (rendered again by

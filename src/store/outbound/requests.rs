@@ -3,6 +3,7 @@
 
 use crate::store::messages::Tx;
 use crate::store::spaces::Member;
+use crate::store::states::CommandState;
 use crate::store::{Store, StoreError};
 
 impl Tx {
@@ -13,9 +14,9 @@ impl Tx {
     }
 
     /// Marks mail to the commands address as answered (or ignored, with why).
-    pub async fn mark_command(&mut self, id: i64, state: &str, error: Option<&str>) -> Result<(), StoreError> {
+    pub async fn mark_command(&mut self, id: i64, state: CommandState, error: Option<&str>) -> Result<(), StoreError> {
         sqlx::query("UPDATE command_mail SET state = $1, error = $2 WHERE id = $3")
-            .bind(state)
+            .bind(state.as_str())
             .bind(error)
             .bind(id)
             .execute(self.conn())
