@@ -10,7 +10,7 @@ use crate::store::StoreError;
 use crate::store::items::{Change, ItemKind, Origin, TaskField};
 use crate::store::messages::Tx;
 use crate::store::spaces::{Member, Space};
-use crate::store::states::{ProposalStatus, TaskStatus};
+use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Where the message was stored and who sent it.
@@ -92,7 +92,7 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
     for item in &ex.items {
         let made = match item.kind {
             Kind::Decision => {
-                let source = if item.origin == TagOrigin::Subject { "subject" } else { "tag" };
+                let source = if item.origin == TagOrigin::Subject { DecisionSource::Subject } else { DecisionSource::Tag };
                 Some((ItemKind::Decision, tx.insert_decision(&origin, &item.text, source, None).await?))
             }
             Kind::Task => Some((ItemKind::Task, create_task(tx, ctx, &origin, item, &mut out.warnings).await?)),

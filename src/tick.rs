@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::notify::proposals::{self, OpenProposal, Outcome};
 use crate::store::StoreError;
 use crate::store::items::{ItemKind, Origin};
-use crate::store::states::ProposalStatus;
+use crate::store::states::{DecisionSource, ProposalStatus};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<TickReport, StoreErro
                     at,
                     goal_id: p.goal_id,
                 };
-                let decision = tx.insert_decision(&origin, &p.text, "proposal", Some(id)).await?;
+                let decision = tx.insert_decision(&origin, &p.text, DecisionSource::Proposal, Some(id)).await?;
                 tx.link((ItemKind::Proposal, id), (ItemKind::Decision, decision)).await?;
                 tx.close_proposal(id, ProposalStatus::Adopted, Some(decision), at).await?;
                 report.adopted.push((ItemKind::Proposal.label(id), ItemKind::Decision.label(decision)));

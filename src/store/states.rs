@@ -1,7 +1,8 @@
-//! The state machines of stored rows, one enum each, stored as the same lower-case strings as
-//! before (no schema change). Each has one `as_str` that `Display`, `FromStr`, `Serialize` and the
-//! row decoding (`#[sqlx(try_from = "String")]`) all go through, so the compiler checks every
-//! transition and no state crosses a module as a string.
+//! The state machines of stored rows (and the one other enum column, a decision's source): one
+//! enum each, stored as the same lower-case strings as before (no schema change). Each has one
+//! `as_str` that `Display`, `FromStr`, `Serialize` and the row decoding
+//! (`#[sqlx(try_from = "String")]`) all go through, so the compiler checks every transition and
+//! no state crosses a module as a string.
 
 /// A stored state that is none of its machine's states.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +124,18 @@ states! {
     }
 }
 
+states! {
+    /// `decisions.source`: where a decision came from (not a state machine; stored the same way).
+    DecisionSource ("decision source") {
+        /// A `#decision` tag.
+        Tag = "tag",
+        /// A `[decision]` subject.
+        Subject = "subject",
+        /// An adopted proposal (lazy consensus).
+        Proposal = "proposal",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +156,7 @@ mod tests {
         round_trip(ProposalStatus::ALL);
         round_trip(OutboundState::ALL);
         round_trip(CommandState::ALL);
+        round_trip(DecisionSource::ALL);
     }
 
     #[test]
@@ -157,6 +171,8 @@ mod tests {
         assert_eq!(spelled, ["pending", "answered", "ignored"]);
         let spelled: Vec<&str> = InboundState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(spelled, ["received", "processing", "stored", "failed", "quarantined"]);
+        let spelled: Vec<&str> = DecisionSource::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(spelled, ["tag", "subject", "proposal"]);
     }
 
     #[test]

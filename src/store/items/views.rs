@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{ItemKind, PROPOSAL_COLUMNS, ProposalRow};
 use crate::store::read::to_utc;
-use crate::store::states::{ProposalStatus, TaskStatus};
+use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
 use crate::store::{Store, StoreError};
 
 /// docs/cli.md JSON decision.
@@ -20,7 +20,7 @@ pub struct DecisionView {
     pub decided_at: DateTime<Utc>,
     pub goal: Option<String>,
     pub tasks: Vec<String>,
-    pub source: String,
+    pub source: DecisionSource,
 }
 
 /// docs/cli.md JSON task.
@@ -86,7 +86,8 @@ struct DecisionRecord {
     author: Option<String>,
     decided_at: i64,
     goal: Option<String>,
-    source: String,
+    #[sqlx(try_from = "String")]
+    source: DecisionSource,
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -3,7 +3,7 @@
 use super::{Change, ItemKind, Origin, PROPOSAL_COLUMNS, ProposalRow, TASK_COLUMNS, TaskField, TaskRow};
 use crate::store::StoreError;
 use crate::store::messages::Tx;
-use crate::store::states::{ProposalStatus, TaskStatus};
+use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
 
 impl Tx {
     pub async fn upsert_goal(&mut self, space_id: i64, slug: &str, title: Option<&str>, now: i64) -> Result<i64, StoreError> {
@@ -32,7 +32,13 @@ impl Tx {
         Ok(id)
     }
 
-    pub async fn insert_decision(&mut self, o: &Origin<'_>, text: &str, source: &str, proposal_id: Option<i64>) -> Result<i64, StoreError> {
+    pub async fn insert_decision(
+        &mut self,
+        o: &Origin<'_>,
+        text: &str,
+        source: DecisionSource,
+        proposal_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO decisions (space_id, thread_id, message_id, text, author, decided_at, goal_id, source, proposal_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -44,7 +50,7 @@ impl Tx {
         .bind(o.author)
         .bind(o.at)
         .bind(o.goal_id)
-        .bind(source)
+        .bind(source.as_str())
         .bind(proposal_id)
         .fetch_one(self.conn())
         .await?;
