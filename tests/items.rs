@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use docket::ingest::Outcome;
 use docket::space::MemberSettings;
 use docket::store::items::TaskFilter;
-use docket::store::states::TaskStatus;
+use docket::store::states::{TaskStatus, ThreadStatus};
 use support::{Mail, TestApp, backends};
 
 async fn team(t: &TestApp) -> String {
@@ -59,7 +59,7 @@ async fn tags_become_linked_items_in_the_senders_zone() {
         let thread = t.app.store.threads(Some(&s), None, 3).await.unwrap().remove(0);
         assert_eq!(
             (thread.status, thread.decisions.clone(), thread.tasks.clone()),
-            ("decided", vec!["D-1".to_string()], vec!["T-1".to_string(), "T-2".to_string()])
+            (ThreadStatus::Decided, vec!["D-1".to_string()], vec!["T-1".to_string(), "T-2".to_string()])
         );
     }
 }
@@ -191,6 +191,6 @@ async fn subject_decision_and_looping_threads() {
             parent = id;
         }
         let thread = t.app.store.thread(root, 3).await.unwrap();
-        assert_eq!((thread.rounds, thread.status), (4, "looping"), "[{}]", t.backend);
+        assert_eq!((thread.rounds, thread.status), (4, ThreadStatus::Looping), "[{}]", t.backend);
     }
 }

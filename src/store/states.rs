@@ -136,6 +136,15 @@ states! {
     }
 }
 
+states! {
+    /// A thread's status (docs/cli.md), derived from its rounds and decisions, never stored.
+    ThreadStatus ("thread") {
+        Open = "open",
+        Decided = "decided",
+        Looping = "looping",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +166,7 @@ mod tests {
         round_trip(OutboundState::ALL);
         round_trip(CommandState::ALL);
         round_trip(DecisionSource::ALL);
+        round_trip(ThreadStatus::ALL);
     }
 
     #[test]
