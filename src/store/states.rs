@@ -185,6 +185,79 @@ mod tests {
         assert_eq!(spelled, ["tag", "subject", "proposal"]);
     }
 
+    /// `state = 'x'`, `status = 'x'` and `source = 'x'` in SQL text: (column, value).
+    fn sql_literals(text: &str) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for column in ["state", "status", "source"] {
+            let needle = format!("{column} = '");
+            let mut rest = text;
+            while let Some(i) = rest.find(&needle) {
+                let after = &rest[i + needle.len()..];
+                let end = after.find('\'').unwrap_or(after.len());
+                out.push((column, &after[..end]));
+                rest = &after[end..];
+            }
+        }
+        out
+    }
+
+    /// Whether a literal compared with a column is one of that column's spellings.
+    fn known(column: &str, value: &str) -> bool {
+        let spellings: Vec<&str> = match column {
+            "state" => InboundState::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .chain(OutboundState::ALL.iter().map(|s| s.as_str()))
+                .chain(CommandState::ALL.iter().map(|s| s.as_str()))
+                .collect(),
+            "status" => TaskStatus::ALL.iter().map(|s| s.as_str()).chain(ProposalStatus::ALL.iter().map(|s| s.as_str())).collect(),
+            _ => DecisionSource::ALL.iter().map(|s| s.as_str()).collect(),
+        };
+        spellings.contains(&value)
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn sql_literals_are_found_and_checked() {
+        let sql = "UPDATE outbound SET state = 'sent' WHERE state = 'sendng' AND status = 'open' OR source = 'tag'";
+        let found = sql_literals(sql);
+        assert_eq!(found, [("state", "sent"), ("state", "sendng"), ("status", "open"), ("source", "tag")]);
+        let unknown: Vec<_> = found.into_iter().filter(|(c, v)| !known(c, v)).collect();
+        assert_eq!(unknown, [("state", "sendng")]);
+    }
+
+    /// The SQL in src/ compares state columns with the enums' spellings only (a typo in a query
+    /// is otherwise a query that silently matches nothing).
+    #[test]
+    fn sql_in_the_sources_uses_only_known_states() {
+        let mut files = Vec::new();
+        rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        assert!(files.len() > 20, "found the sources");
+        let mut seen = 0;
+        let mut unknown = Vec::new();
+        for file in files.iter().filter(|f| !f.ends_with("store/states.rs")) {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (column, value) in sql_literals(&text) {
+                seen += 1;
+                if !known(column, value) {
+                    unknown.push(format!("{}: {column} = '{value}'", file.display()));
+                }
+            }
+        }
+        assert!(seen > 10, "found the queries ({seen})");
+        assert!(unknown.is_empty(), "{unknown:#?}");
+    }
+
     #[test]
     fn unknown_states_are_errors_and_display_pads() {
         assert_eq!("closed".parse::<TaskStatus>(), Err(UnknownState { machine: "task", value: "closed".into() }));
