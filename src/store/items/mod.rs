@@ -5,7 +5,7 @@
 mod views;
 mod write;
 
-use super::states::{ProposalStatus, TaskStatus};
+use super::states::{DecisionSource, ProposalStatus, TaskStatus};
 pub use views::{DecisionView, ObjectionView, ProposalView, TaskFilter, TaskView};
 
 /// An item reference like `T-4`.
@@ -83,6 +83,8 @@ pub struct DecisionRow {
     pub text: String,
     pub author: Option<String>,
     pub decided_at: i64,
+    #[sqlx(try_from = "String")]
+    pub source: DecisionSource,
 }
 
 /// A proposal row, for lazy consensus and for the notice and digest planners (the docs/cli.md JSON

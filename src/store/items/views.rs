@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ItemKind, PROPOSAL_COLUMNS, ProposalRow};
+use super::{DecisionRow, ItemKind, PROPOSAL_COLUMNS, ProposalRow, TaskRow};
 use crate::store::read::to_utc;
 use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
 use crate::store::{Store, StoreError};
@@ -76,48 +76,34 @@ pub struct TaskFilter {
     pub limit: Option<i64>,
 }
 
+/// A decision row with what its view joins in: the space slug, the Message-ID, the goal slug.
 #[derive(Debug, sqlx::FromRow)]
 struct DecisionRecord {
-    id: i64,
-    text: String,
+    #[sqlx(flatten)]
+    row: DecisionRow,
     space: String,
-    thread_id: i64,
     message_id: Option<String>,
-    author: Option<String>,
-    decided_at: i64,
     goal: Option<String>,
-    #[sqlx(try_from = "String")]
-    source: DecisionSource,
 }
 
+/// A task row with what its view joins in, and its watchers and completion time.
 #[derive(Debug, sqlx::FromRow)]
 struct TaskRecord {
-    id: i64,
-    title: String,
+    #[sqlx(flatten)]
+    row: TaskRow,
     space: String,
-    owner: Option<String>,
     watchers: String,
-    due: Option<i64>,
-    #[sqlx(try_from = "String")]
-    status: TaskStatus,
-    thread_id: i64,
     message_id: Option<String>,
-    created_by: Option<String>,
-    created_at: i64,
     done_at: Option<i64>,
     goal: Option<String>,
 }
 
+/// A proposal row with its space slug.
 #[derive(Debug, sqlx::FromRow)]
 struct ProposalRecord {
-    id: i64,
-    text: String,
-    closes_at: Option<i64>,
-    #[sqlx(try_from = "String")]
-    status: ProposalStatus,
-    decision_id: Option<i64>,
+    #[sqlx(flatten)]
+    row: ProposalRow,
     space: String,
-    thread_id: i64,
 }
 
 impl Store {
@@ -129,7 +115,7 @@ impl Store {
         limit: Option<i64>,
     ) -> Result<Vec<DecisionView>, StoreError> {
         let rows: Vec<DecisionRecord> = sqlx::query_as(
-            "SELECT d.id, d.text, s.slug AS space, d.thread_id, m.message_id, d.author, d.decided_at, g.slug AS goal, d.source \
+            "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, s.slug AS space, m.message_id, g.slug AS goal \
              FROM decisions d JOIN spaces s ON s.id = d.space_id LEFT JOIN messages m ON m.id = d.message_id \
              LEFT JOIN goals g ON g.id = d.goal_id \
              WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR d.thread_id = $2) \
@@ -141,19 +127,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let tasks = self.linked(ItemKind::Decision, r.id, ItemKind::Task).await?;
+        for DecisionRecord { row, space, message_id, goal } in rows {
+            let tasks = self.linked(ItemKind::Decision, row.id, ItemKind::Task).await?;
             out.push(DecisionView {
-                id: ItemKind::Decision.label(r.id),
-                text: r.text,
-                space: r.space,
-                thread_id: r.thread_id,
-                message_id: r.message_id,
-                author: r.author,
-                decided_at: to_utc(r.decided_at),
-                goal: r.goal,
+                id: ItemKind::Decision.label(row.id),
+                text: row.text,
+                space,
+                thread_id: row.thread_id,
+                message_id,
+                author: row.author,
+                decided_at: to_utc(row.decided_at),
+                goal,
                 tasks: tasks.into_iter().map(|t| ItemKind::Task.label(t)).collect(),
-                source: r.source,
+                source: row.source,
             });
         }
         Ok(out)
@@ -161,8 +147,8 @@ impl Store {
 
     pub async fn tasks(&self, f: &TaskFilter) -> Result<Vec<TaskView>, StoreError> {
         let rows: Vec<TaskRecord> = sqlx::query_as(
-            "SELECT t.id, t.title, s.slug AS space, t.owner, t.watchers, t.due, t.status, t.thread_id, m.message_id, t.created_by, \
-             t.created_at, t.done_at, g.slug AS goal \
+            "SELECT t.id, t.space_id, t.thread_id, t.title, t.owner, t.due, t.status, t.created_by, t.created_at, \
+             s.slug AS space, t.watchers, m.message_id, t.done_at, g.slug AS goal \
              FROM tasks t JOIN spaces s ON s.id = t.space_id LEFT JOIN messages m ON m.id = t.message_id \
              LEFT JOIN goals g ON g.id = t.goal_id \
              WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR t.owner = $2) AND ($3 IS NULL OR t.status = $3) \
@@ -178,23 +164,23 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let decision = self.linked(ItemKind::Task, r.id, ItemKind::Decision).await?.into_iter().next();
+        for TaskRecord { row, space, watchers, message_id, done_at, goal } in rows {
+            let decision = self.linked(ItemKind::Task, row.id, ItemKind::Decision).await?.into_iter().next();
             out.push(TaskView {
-                id: ItemKind::Task.label(r.id),
-                title: r.title,
-                space: r.space,
-                owner: r.owner,
-                watchers: serde_json::from_str(&r.watchers).unwrap_or_default(),
-                due: r.due.map(to_utc),
-                status: r.status,
-                thread_id: r.thread_id,
-                message_id: r.message_id,
-                created_by: r.created_by,
-                created_at: to_utc(r.created_at),
-                done_at: r.done_at.map(to_utc),
+                id: ItemKind::Task.label(row.id),
+                title: row.title,
+                space,
+                owner: row.owner,
+                watchers: serde_json::from_str(&watchers).unwrap_or_default(),
+                due: row.due.map(to_utc),
+                status: row.status,
+                thread_id: row.thread_id,
+                message_id,
+                created_by: row.created_by,
+                created_at: to_utc(row.created_at),
+                done_at: done_at.map(to_utc),
                 decision: decision.map(|d| ItemKind::Decision.label(d)),
-                goal: r.goal,
+                goal,
             });
         }
         Ok(out)
@@ -207,7 +193,8 @@ impl Store {
         limit: Option<i64>,
     ) -> Result<Vec<ProposalView>, StoreError> {
         let rows: Vec<ProposalRecord> = sqlx::query_as(
-            "SELECT p.id, p.text, p.closes_at, p.status, p.decision_id, s.slug AS space, p.thread_id FROM proposals p \
+            "SELECT p.id, p.space_id, p.thread_id, p.text, p.author, p.closes_at, p.status, p.goal_id, p.message_id, p.decision_id, \
+             s.slug AS space FROM proposals p \
              JOIN spaces s ON s.id = p.space_id WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR p.status = $2) \
              ORDER BY p.id DESC LIMIT $3",
         )
@@ -217,21 +204,21 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
+        for ProposalRecord { row, space } in rows {
             let objections: Vec<(Option<String>, i64, String)> =
                 sqlx::query_as("SELECT by_addr, at, text FROM objections WHERE proposal_id = $1 ORDER BY at, id")
-                    .bind(r.id)
+                    .bind(row.id)
                     .fetch_all(&self.pool)
                     .await?;
             out.push(ProposalView {
-                id: ItemKind::Proposal.label(r.id),
-                text: r.text,
-                closes_at: r.closes_at.map(to_utc),
-                status: r.status,
+                id: ItemKind::Proposal.label(row.id),
+                text: row.text,
+                closes_at: row.closes_at.map(to_utc),
+                status: row.status,
                 objections: objections.into_iter().map(|(by, at, text)| ObjectionView { by, at: to_utc(at), text }).collect(),
-                decision: r.decision_id.map(|d| ItemKind::Decision.label(d)),
-                space: r.space,
-                thread_id: r.thread_id,
+                decision: row.decision_id.map(|d| ItemKind::Decision.label(d)),
+                space,
+                thread_id: row.thread_id,
             });
         }
         Ok(out)

@@ -70,8 +70,8 @@ impl Store {
     /// was made or, for a message that arrived later than its Date says, when it arrived.
     pub async fn decisions_since(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<DecisionRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, space_id, thread_id, text, author, decided_at FROM (\
-               SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, \
+            "SELECT id, space_id, thread_id, text, author, decided_at, source FROM (\
+               SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, \
                  CASE WHEN i.received_at IS NOT NULL AND i.received_at > d.decided_at THEN i.received_at ELSE d.decided_at END AS known \
                FROM decisions d LEFT JOIN messages m ON m.id = d.message_id LEFT JOIN inbound i ON i.id = m.inbound_id \
                WHERE d.space_id = $1) k \
