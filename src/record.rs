@@ -10,6 +10,7 @@ use crate::store::StoreError;
 use crate::store::items::{Change, ItemKind, Origin, TaskField};
 use crate::store::messages::Tx;
 use crate::store::spaces::{Member, Space};
+use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Where the message was stored and who sent it.
@@ -91,7 +92,7 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
     for item in &ex.items {
         let made = match item.kind {
             Kind::Decision => {
-                let source = if item.origin == TagOrigin::Subject { "subject" } else { "tag" };
+                let source = if item.origin == TagOrigin::Subject { DecisionSource::Subject } else { DecisionSource::Tag };
                 Some((ItemKind::Decision, tx.insert_decision(&origin, &item.text, source, None).await?))
             }
             Kind::Task => Some((ItemKind::Task, create_task(tx, ctx, &origin, item, &mut out.warnings).await?)),
@@ -194,7 +195,7 @@ async fn object(tx: &mut Tx, ctx: &Context<'_>, item: &Item, out: &mut Recorded)
         },
     };
     let Some(proposal) = tx.proposal(id).await? else { return Ok(()) };
-    if proposal.status != "open" {
+    if proposal.status != ProposalStatus::Open {
         out.warnings.push(format!("P-{id} is already {}; the objection was not recorded", proposal.status));
         return Ok(());
     }
@@ -251,22 +252,22 @@ async fn command(tx: &mut Tx, ctx: &Context<'_>, item: &Item, change: &Change<'_
     let label = ItemKind::Task.label(id);
     match verb {
         Verb::Done | Verb::Cancel => {
-            let status = if verb == Verb::Done { "done" } else { "cancelled" };
-            if task.status != "open" {
+            let status = if verb == Verb::Done { TaskStatus::Done } else { TaskStatus::Cancelled };
+            if task.status != TaskStatus::Open {
                 out.warnings.push(format!("{label} is already {}", task.status));
                 return Ok(());
             }
-            tx.update_task(id, TaskField::Status, Some(status.into()), Some(task.status), change).await?;
+            tx.set_task_status(id, task.status, status, change).await?;
             if verb == Verb::Done {
                 tx.update_task(id, TaskField::DoneAt, Some(ctx.at.to_string()), None, change).await?;
             }
         }
         Verb::Reopen => {
-            if task.status == "open" {
+            if task.status == TaskStatus::Open {
                 out.warnings.push(format!("{label} is already open"));
                 return Ok(());
             }
-            tx.update_task(id, TaskField::Status, Some("open".into()), Some(task.status), change).await?;
+            tx.set_task_status(id, task.status, TaskStatus::Open, change).await?;
             tx.update_task(id, TaskField::DoneAt, None, None, change).await?;
         }
         Verb::Assign => {

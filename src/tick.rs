@@ -8,6 +8,7 @@ use crate::notify::NotifyError;
 use crate::notify::proposals::{self, OpenProposal, Outcome};
 use crate::store::StoreError;
 use crate::store::items::{ItemKind, Origin};
+use crate::store::states::{DecisionSource, ProposalStatus};
 use chrono::{DateTime, Utc};
 
 /// Why a run of the scheduler stopped (what it did before stays done: every step is idempotent).
@@ -60,7 +61,7 @@ async fn consensus(app: &App, now: DateTime<Utc>, report: &mut TickReport) -> Re
         let mut tx = app.store.begin().await?;
         match outcome {
             Outcome::Adopt(id) => {
-                let Some(p) = tx.proposal(id).await?.filter(|p| p.status == "open") else { continue };
+                let Some(p) = tx.proposal(id).await?.filter(|p| p.status == ProposalStatus::Open) else { continue };
                 let at = p.closes_at.unwrap_or(now.timestamp());
                 let origin = Origin {
                     space_id: p.space_id,
@@ -70,13 +71,13 @@ async fn consensus(app: &App, now: DateTime<Utc>, report: &mut TickReport) -> Re
                     at,
                     goal_id: p.goal_id,
                 };
-                let decision = tx.insert_decision(&origin, &p.text, "proposal", Some(id)).await?;
+                let decision = tx.insert_decision(&origin, &p.text, DecisionSource::Proposal, Some(id)).await?;
                 tx.link((ItemKind::Proposal, id), (ItemKind::Decision, decision)).await?;
-                tx.close_proposal(id, "adopted", Some(decision), at).await?;
+                tx.close_proposal(id, ProposalStatus::Adopted, Some(decision), at).await?;
                 report.adopted.push((ItemKind::Proposal.label(id), ItemKind::Decision.label(decision)));
             }
             Outcome::Block(id) => {
-                tx.close_proposal(id, "blocked", None, now.timestamp()).await?;
+                tx.close_proposal(id, ProposalStatus::Blocked, None, now.timestamp()).await?;
                 report.blocked.push(ItemKind::Proposal.label(id));
             }
         }

@@ -8,6 +8,7 @@ use chrono::{TimeZone, Utc};
 use docket::ingest::Outcome;
 use docket::space::MemberSettings;
 use docket::store::items::TaskFilter;
+use docket::store::states::{TaskStatus, ThreadStatus};
 use support::{Mail, TestApp, backends};
 
 async fn team(t: &TestApp) -> String {
@@ -58,7 +59,7 @@ async fn tags_become_linked_items_in_the_senders_zone() {
         let thread = t.app.store.threads(Some(&s), None, 3).await.unwrap().remove(0);
         assert_eq!(
             (thread.status, thread.decisions.clone(), thread.tasks.clone()),
-            ("decided", vec!["D-1".to_string()], vec!["T-1".to_string(), "T-2".to_string()])
+            (ThreadStatus::Decided, vec!["D-1".to_string()], vec!["T-1".to_string(), "T-2".to_string()])
         );
     }
 }
@@ -77,7 +78,7 @@ async fn unknown_handles_foreign_refs_and_past_dates_are_warnings() {
         assert!(w.contains("T-1 belongs to another space"), "{w}");
         assert!(w.contains("T-99 does not exist"), "{w}");
         let ops = t.app.store.tasks(&TaskFilter { space: Some("ops".into()), ..Default::default() }).await.unwrap();
-        assert_eq!(ops[0].status, "open", "a foreign command changes nothing");
+        assert_eq!(ops[0].status, TaskStatus::Open, "a foreign command changes nothing");
         let review = t.app.store.tasks(&TaskFilter { space: Some(s.clone()), ..Default::default() }).await.unwrap();
         assert_eq!((review[0].owner.clone(), review[0].status.as_str()), (None, "open"));
         let overdue = t.app.store.tasks(&TaskFilter { overdue_at: Some(support::t0().timestamp()), ..Default::default() }).await.unwrap();
@@ -97,7 +98,7 @@ async fn commands_change_tasks_for_members_only_and_keep_history() {
         let r = recorded(&t, Mail::new("c3@x", "Re: Docs").reply_to("c1@x").from("bob@example.org").body("Done!\n\n#done\n"), &s).await;
         assert_eq!(r.changed, ["T-1"], "{r:?}");
         let task = &t.app.store.tasks(&TaskFilter::default()).await.unwrap()[0];
-        assert_eq!(task.status, "done");
+        assert_eq!(task.status, TaskStatus::Done);
         assert!(task.done_at.is_some());
         // Alice reopens, reassigns, reschedules, then cancels.
         let body = "#reopen T-1\n#assign T-1 @alice\n#due T-1 2026-12-01 09:00\n";
@@ -190,6 +191,6 @@ async fn subject_decision_and_looping_threads() {
             parent = id;
         }
         let thread = t.app.store.thread(root, 3).await.unwrap();
-        assert_eq!((thread.rounds, thread.status), (4, "looping"), "[{}]", t.backend);
+        assert_eq!((thread.rounds, thread.status), (4, ThreadStatus::Looping), "[{}]", t.backend);
     }
 }

@@ -186,7 +186,7 @@ async fn a_relay_that_is_down_gets_everything_later() {
         t.clock.advance(chrono::Duration::seconds(31));
         assert_eq!(t.tick().await.outbound.delivery.retrying, 1, "second try, still down");
         let counts = t.app.store.outbound_counts().await.unwrap();
-        assert_eq!(counts, [("queued".to_string(), 1)]);
+        assert_eq!(counts, [(docket::store::states::OutboundState::Queued, 1)]);
         let waiting = t.app.store.outbound_retrying(2, 10).await.unwrap();
         assert_eq!((waiting.len(), waiting[0].attempts), (1, 2), "[{}] `docket check` lists it from 4 attempts", t.backend);
         assert!(waiting[0].last_error.is_some());
@@ -199,7 +199,7 @@ async fn a_relay_that_is_down_gets_everything_later() {
         let mut rcpts: Vec<String> = sink.messages().iter().map(|r| to(r).to_string()).collect();
         rcpts.sort();
         assert_eq!(rcpts, ["bob@example.org"]);
-        assert_eq!(t.app.store.outbound_counts().await.unwrap(), [("sent".to_string(), 1)]);
+        assert_eq!(t.app.store.outbound_counts().await.unwrap(), [(docket::store::states::OutboundState::Sent, 1)]);
         let (kept,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM outbound WHERE LENGTH(raw) > 0").fetch_one(t.app.store.pool()).await.unwrap();
         assert_eq!(kept, 0, "sent mail keeps its key, not its bytes");

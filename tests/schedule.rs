@@ -211,6 +211,6 @@ async fn a_week_of_scheduled_mail_in_three_zones() {
         // The week leaves nothing queued or failed.
         let counts = t.app.store.outbound_counts().await.unwrap();
         assert_eq!(counts.len(), 1, "[{b}] {counts:?}");
-        assert_eq!(counts[0].0, "sent");
+        assert_eq!(counts[0].0, docket::store::states::OutboundState::Sent);
     }
 }

@@ -10,6 +10,7 @@ use docket::config::{self, Config};
 use docket::parse::{mime, reply};
 use docket::record;
 use docket::store::items::TaskFilter;
+use docket::store::states::{ProposalStatus, TaskStatus};
 use serde::Serialize;
 use std::io::Read;
 use std::path::PathBuf;
@@ -225,15 +226,14 @@ pub async fn decisions(app: &App, args: DecisionsArgs) -> CliResult {
 
 pub async fn tasks(app: &App, args: TasksArgs) -> CliResult {
     let owner = args.owner.as_deref().map(docket::space::email).transpose()?;
-    if let Some(status) = &args.status
-        && !["open", "done", "cancelled"].contains(&status.as_str())
-    {
-        return Err(anyhow::anyhow!("--status must be open, done or cancelled, not '{status}'").into());
-    }
+    let status = match args.status.as_deref().map(str::parse::<TaskStatus>) {
+        Some(Err(e)) => return Err(anyhow::anyhow!("--status must be open, done or cancelled, not '{}'", e.value).into()),
+        status => status.and_then(Result::ok),
+    };
     let filter = TaskFilter {
         space: args.space,
         owner,
-        status: args.status,
+        status,
         overdue_at: args.overdue.then(|| app.now().timestamp()),
         thread_id: None,
         limit: args.limit,
@@ -255,7 +255,11 @@ pub async fn tasks(app: &App, args: TasksArgs) -> CliResult {
 }
 
 pub async fn proposals(app: &App, args: ProposalsArgs) -> CliResult {
-    let list = app.store.proposals(args.space.as_deref(), args.status.as_deref(), args.limit).await?;
+    let list = match args.status.as_deref().map(str::parse::<ProposalStatus>) {
+        // No proposal is in a state that is not one.
+        Some(Err(_)) => Vec::new(),
+        status => app.store.proposals(args.space.as_deref(), status.and_then(Result::ok), args.limit).await?,
+    };
     if args.json {
         return print_json(&list);
     }

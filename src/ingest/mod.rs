@@ -422,7 +422,7 @@ pub async fn store_prepared(
     let extraction = record::extract(&p.visible, &m.subject, &dates);
     let ctx = record::Context { space, members: target.members, thread_id, message_id: id, sender, at: date };
     let recorded = record::record(tx, &ctx, &extraction).await?;
-    tx.mark_inbound(inbound_id, "stored", None).await?;
+    tx.mark_inbound(inbound_id, crate::store::states::InboundState::Stored, None).await?;
     Ok(StoredMessage { id, thread_id, space: space.slug.clone(), flags: m.flags.clone(), recorded })
 }
 

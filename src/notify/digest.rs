@@ -5,9 +5,10 @@
 //! (nothing → no mail).
 
 use crate::config::{Config, Weekdays};
-use crate::store::items::ProposalRow;
-use crate::store::outbound::{ActiveThread, DecisionOut, DueTask};
+use crate::store::items::{DecisionRow, ProposalRow, TaskRow};
+use crate::store::outbound::ActiveThread;
 use crate::store::spaces::Member;
+use crate::store::states::ProposalStatus;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -97,9 +98,9 @@ pub fn due(member: &Member, schedule: &Schedule, last: Option<Last>, now: i64) -
 /// What the store holds for one member's digest.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
-    pub decisions: Vec<DecisionOut>,
+    pub decisions: Vec<DecisionRow>,
     /// The member's open tasks.
-    pub tasks: Vec<DueTask>,
+    pub tasks: Vec<TaskRow>,
     /// Proposals of the space, open and closing within `PROPOSALS_WITHIN`.
     pub proposals: Vec<ProposalRow>,
     /// Looping threads of the space: (thread id, subject, rounds).
@@ -111,9 +112,9 @@ pub struct Input {
 /// A digest's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
-    pub decisions: Vec<DecisionOut>,
-    pub overdue: Vec<DueTask>,
-    pub open: Vec<DueTask>,
+    pub decisions: Vec<DecisionRow>,
+    pub overdue: Vec<TaskRow>,
+    pub open: Vec<TaskRow>,
     pub proposals: Vec<ProposalRow>,
     pub looping: Vec<(i64, String, i64)>,
     pub active: Vec<ActiveThread>,
@@ -122,11 +123,11 @@ pub struct Digest {
 /// The digest, or None when nothing happened since the last one and nothing of theirs is due or
 /// overdue (docs/mail-flow.md). `force` builds it anyway (the `digest` command, `--preview`).
 pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
-    let (overdue, open): (Vec<DueTask>, Vec<DueTask>) = input.tasks.into_iter().partition(|t| t.due.is_some_and(|d| d <= now));
+    let (overdue, open): (Vec<TaskRow>, Vec<TaskRow>) = input.tasks.into_iter().partition(|t| t.due.is_some_and(|d| d <= now));
     let proposals: Vec<ProposalRow> = input
         .proposals
         .into_iter()
-        .filter(|p| p.status == "open" && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))
+        .filter(|p| p.status == ProposalStatus::Open && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))
         .collect();
     let due_soon = open.iter().any(|t| t.due.is_some_and(|d| d <= now + DUE_WITHIN));
     let something = !input.decisions.is_empty() || !input.active.is_empty() || !proposals.is_empty() || !overdue.is_empty() || due_soon;
@@ -212,14 +213,15 @@ mod tests {
         let now = utc(2026, 11, 30, 8, 0);
         assert!(build(Input::default(), now, false).is_none());
         assert!(build(Input::default(), now, true).is_some());
-        let task = |due: Option<i64>| DueTask {
+        let task = |due: Option<i64>| TaskRow {
             id: 1,
             space_id: 1,
             thread_id: 1,
             title: "t".into(),
             owner: None,
-            created_by: None,
             due,
+            status: crate::store::states::TaskStatus::Open,
+            created_by: None,
             created_at: 0,
         };
         assert!(build(Input { tasks: vec![task(None)], ..Default::default() }, now, false).is_none(), "open, not due");

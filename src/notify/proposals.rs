@@ -3,6 +3,7 @@
 //! it (docs/mail-flow.md): a notice `NOTICE_BEFORE` before closing and the outcome once closed. Pure.
 
 use crate::store::items::ProposalRow;
+use crate::store::states::ProposalStatus;
 
 /// The closing notice goes out this long before a proposal closes.
 pub const NOTICE_BEFORE: i64 = 24 * 3600;
@@ -60,11 +61,11 @@ pub fn notices(rows: &[(ProposalRow, Vec<String>)], now: i64) -> Vec<Notice> {
     let mut out = Vec::new();
     for (p, objectors) in rows {
         let Some(closes) = p.closes_at else { continue };
-        let kind = match p.status.as_str() {
-            "open" if closes - NOTICE_BEFORE <= now && now < closes => NoticeKind::Closing,
-            "adopted" if closes <= now && now - closes <= OUTCOME_WINDOW => NoticeKind::Adopted { decision: p.decision_id },
-            "blocked" if closes <= now && now - closes <= OUTCOME_WINDOW => NoticeKind::Blocked { by: objectors.clone() },
-            _ => continue,
+        let kind = match p.status {
+            ProposalStatus::Open if closes - NOTICE_BEFORE <= now && now < closes => NoticeKind::Closing,
+            ProposalStatus::Adopted if closes <= now && now - closes <= OUTCOME_WINDOW => NoticeKind::Adopted { decision: p.decision_id },
+            ProposalStatus::Blocked if closes <= now && now - closes <= OUTCOME_WINDOW => NoticeKind::Blocked { by: objectors.clone() },
+            ProposalStatus::Open | ProposalStatus::Adopted | ProposalStatus::Blocked | ProposalStatus::Withdrawn => continue,
         };
         out.push(Notice { proposal: p.clone(), kind });
     }
@@ -75,7 +76,7 @@ pub fn notices(rows: &[(ProposalRow, Vec<String>)], now: i64) -> Vec<Notice> {
 mod tests {
     use super::*;
 
-    fn row(id: i64, closes_at: i64, status: &str) -> ProposalRow {
+    fn row(id: i64, closes_at: i64, status: ProposalStatus) -> ProposalRow {
         ProposalRow {
             id,
             space_id: 1,
@@ -83,26 +84,26 @@ mod tests {
             text: "t".into(),
             author: None,
             closes_at: Some(closes_at),
-            status: status.into(),
+            status,
             goal_id: None,
             message_id: None,
-            decision_id: (status == "adopted").then_some(9),
+            decision_id: (status == ProposalStatus::Adopted).then_some(9),
         }
     }
 
     #[test]
     fn notices_before_and_after_closing() {
         const C: i64 = 1_000_000;
-        let kinds = |status: &str, now: i64| -> Vec<NoticeKind> {
+        let kinds = |status: ProposalStatus, now: i64| -> Vec<NoticeKind> {
             notices(&[(row(1, C, status), vec!["bob@x.org".into()])], now).into_iter().map(|n| n.kind).collect()
         };
-        assert!(kinds("open", C - NOTICE_BEFORE - 1).is_empty());
-        assert_eq!(kinds("open", C - NOTICE_BEFORE), [NoticeKind::Closing]);
-        assert!(kinds("open", C).is_empty(), "closing is tick's job; the outcome mail follows");
-        assert_eq!(kinds("adopted", C), [NoticeKind::Adopted { decision: Some(9) }]);
-        assert_eq!(kinds("blocked", C + 60), [NoticeKind::Blocked { by: vec!["bob@x.org".into()] }]);
-        assert!(kinds("blocked", C + OUTCOME_WINDOW + 1).is_empty());
-        assert!(kinds("withdrawn", C).is_empty());
+        assert!(kinds(ProposalStatus::Open, C - NOTICE_BEFORE - 1).is_empty());
+        assert_eq!(kinds(ProposalStatus::Open, C - NOTICE_BEFORE), [NoticeKind::Closing]);
+        assert!(kinds(ProposalStatus::Open, C).is_empty(), "closing is tick's job; the outcome mail follows");
+        assert_eq!(kinds(ProposalStatus::Adopted, C), [NoticeKind::Adopted { decision: Some(9) }]);
+        assert_eq!(kinds(ProposalStatus::Blocked, C + 60), [NoticeKind::Blocked { by: vec!["bob@x.org".into()] }]);
+        assert!(kinds(ProposalStatus::Blocked, C + OUTCOME_WINDOW + 1).is_empty());
+        assert!(kinds(ProposalStatus::Withdrawn, C).is_empty());
     }
 
     fn p(id: i64, closes_at: Option<i64>, objections: i64) -> OpenProposal {

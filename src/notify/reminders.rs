@@ -5,7 +5,7 @@
 //! and stage, so a rescheduled task is reminded afresh and no stage ever goes out twice.
 
 use crate::config::Reminders;
-use crate::store::outbound::DueTask;
+use crate::store::items::TaskRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -27,7 +27,7 @@ impl Stage {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminder {
-    pub task: DueTask,
+    pub task: TaskRow,
     pub stage: Stage,
     /// When this stage came due.
     pub at: i64,
@@ -55,7 +55,7 @@ pub fn stages(due: i64, cfg: &Reminders) -> Vec<(Stage, i64)> {
     out
 }
 
-pub fn due(tasks: &[DueTask], cfg: &Reminders, now: i64) -> Vec<Reminder> {
+pub fn due(tasks: &[TaskRow], cfg: &Reminders, now: i64) -> Vec<Reminder> {
     let mut out = Vec::new();
     for task in tasks {
         let (Some(due), Some(recipient)) = (task.due, task.owner.clone().or_else(|| task.created_by.clone())) else { continue };
@@ -84,15 +84,16 @@ mod tests {
         }
     }
 
-    fn task(id: i64, due: Option<i64>, owner: Option<&str>, created_at: i64) -> DueTask {
-        DueTask {
+    fn task(id: i64, due: Option<i64>, owner: Option<&str>, created_at: i64) -> TaskRow {
+        TaskRow {
             id,
             space_id: 1,
             thread_id: 1,
             title: "t".into(),
             owner: owner.map(Into::into),
-            created_by: Some("maker@x.org".into()),
             due,
+            status: crate::store::states::TaskStatus::Open,
+            created_by: Some("maker@x.org".into()),
             created_at,
         }
     }

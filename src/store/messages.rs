@@ -190,9 +190,9 @@ impl Tx {
         Ok(row.map(|(id,)| id))
     }
 
-    pub async fn mark_inbound(&mut self, id: i64, state: &str, error: Option<&str>) -> Result<(), StoreError> {
+    pub async fn mark_inbound(&mut self, id: i64, state: super::states::InboundState, error: Option<&str>) -> Result<(), StoreError> {
         sqlx::query("UPDATE inbound SET state = $1, error = $2 WHERE id = $3")
-            .bind(state)
+            .bind(state.as_str())
             .bind(error)
             .bind(id)
             .execute(self.conn())

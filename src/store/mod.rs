@@ -9,6 +9,7 @@ pub mod outbound;
 pub mod read;
 pub mod search;
 pub mod spaces;
+pub mod states;
 pub mod unrendered;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

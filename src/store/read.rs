@@ -15,7 +15,7 @@ pub struct ThreadView {
     pub message_count: i64,
     pub participants: Vec<String>,
     pub rounds: i64,
-    pub status: &'static str,
+    pub status: super::states::ThreadStatus,
     pub decisions: Vec<String>,
     pub tasks: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,13 +111,14 @@ impl Stats {
 
 /// docs/mail-flow.md: looping when more than `loop_rounds` rounds since the last decision; decided when it
 /// has a decision and is not looping again.
-pub fn thread_status(rounds_since_decision: i64, has_decision: bool, loop_rounds: i64) -> &'static str {
+pub fn thread_status(rounds_since_decision: i64, has_decision: bool, loop_rounds: i64) -> super::states::ThreadStatus {
+    use super::states::ThreadStatus;
     if rounds_since_decision > loop_rounds {
-        "looping"
+        ThreadStatus::Looping
     } else if has_decision {
-        "decided"
+        ThreadStatus::Decided
     } else {
-        "open"
+        ThreadStatus::Open
     }
 }
 

@@ -58,8 +58,14 @@ pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Res
         _ if spaces.is_empty() => not_member(),
         Command::Search(query) => search(app, query, &spaces, now).await,
         Command::Tasks => {
-            let tasks =
-                app.store.tasks(&TaskFilter { owner: Some(sender.into()), status: Some("open".into()), ..Default::default() }).await?;
+            let tasks = app
+                .store
+                .tasks(&TaskFilter {
+                    owner: Some(sender.into()),
+                    status: Some(crate::store::states::TaskStatus::Open),
+                    ..Default::default()
+                })
+                .await?;
             let mut lines: Vec<String> = tasks
                 .iter()
                 .map(|t| {

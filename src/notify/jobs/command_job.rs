@@ -27,7 +27,7 @@ pub(super) async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Res
             Err(err) => {
                 tracing::error!(command.id = id, error = %err, "cannot render the answer; kept for the next tick");
                 let mut tx = ctx.app.store.begin().await?;
-                tx.mark_command(id, "pending", Some(&format!("cannot render the answer: {err}"))).await?;
+                tx.mark_command(id, crate::store::states::CommandState::Pending, Some(&format!("cannot render the answer: {err}"))).await?;
                 tx.commit().await?;
                 continue;
             }
@@ -52,7 +52,7 @@ pub(super) async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Res
         for member in built {
             tx.set_digest_built(member, known_until(ctx.ts())).await?;
         }
-        tx.mark_command(id, "answered", None).await?;
+        tx.mark_command(id, crate::store::states::CommandState::Answered, None).await?;
         tx.commit().await?;
     }
     Ok(())

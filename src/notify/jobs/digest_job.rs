@@ -7,7 +7,7 @@ use crate::notify::digest::{self, Schedule};
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
 use crate::store::items::ProposalRow;
-use crate::store::outbound::DecisionOut;
+use crate::store::items::DecisionRow;
 use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 
@@ -56,7 +56,7 @@ pub(super) async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Lo
 /// proposals closing soon (loaded once per run and space, not once per member).
 #[derive(Debug, Clone, Default)]
 pub struct SpaceNews {
-    decisions: Vec<DecisionOut>,
+    decisions: Vec<DecisionRow>,
     active: Vec<crate::store::outbound::ActiveThread>,
     proposals: Vec<ProposalRow>,
 }
@@ -111,7 +111,7 @@ pub async fn digest_model(
         format!("[{}] Digest {day}: {}", space.slug, summary.join(", "))
     };
     let mut m = Model { title: format!("{} digest for {}, {day}", space.slug, member.handle), ..Default::default() };
-    let task_row = |t: &crate::store::outbound::DueTask| {
+    let task_row = |t: &crate::store::items::TaskRow| {
         let due = t.due.map_or("no due time".to_string(), |d| format!("due {}", local_time(d, tz)));
         Row::new(format!("T-{}", t.id), &t.title, due)
     };

@@ -12,7 +12,7 @@ pub(super) async fn proposal_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Res
     let mut with_objectors = Vec::with_capacity(rows.len());
     let mut objections = HashMap::new();
     for p in rows {
-        let by = if p.status == "blocked" { ctx.app.store.objectors(p.id).await? } else { Vec::new() };
+        let by = if p.status == crate::store::states::ProposalStatus::Blocked { ctx.app.store.objectors(p.id).await? } else { Vec::new() };
         objections.insert(p.id, ctx.app.store.objections(p.id).await?);
         with_objectors.push((p, by));
     }

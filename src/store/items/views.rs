@@ -1,0 +1,271 @@
+//! The docs/cli.md JSON views of items (decisions, tasks, proposals) and the planner reads of them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{DecisionRow, ItemKind, PROPOSAL_COLUMNS, ProposalRow, TaskRow};
+use crate::store::read::to_utc;
+use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
+use crate::store::{Store, StoreError};
+
+/// docs/cli.md JSON decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub id: String,
+    pub text: String,
+    pub space: String,
+    pub thread_id: i64,
+    pub message_id: Option<String>,
+    pub author: Option<String>,
+    pub decided_at: DateTime<Utc>,
+    pub goal: Option<String>,
+    pub tasks: Vec<String>,
+    pub source: DecisionSource,
+}
+
+/// docs/cli.md JSON task.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskView {
+    pub id: String,
+    pub title: String,
+    pub space: String,
+    pub owner: Option<String>,
+    pub watchers: Vec<String>,
+    pub due: Option<DateTime<Utc>>,
+    pub status: TaskStatus,
+    pub thread_id: i64,
+    pub message_id: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub decision: Option<String>,
+    pub goal: Option<String>,
+}
+
+/// docs/cli.md JSON proposal.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalView {
+    pub id: String,
+    pub text: String,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub status: ProposalStatus,
+    pub objections: Vec<ObjectionView>,
+    pub decision: Option<String>,
+    #[serde(skip)]
+    pub space: String,
+    #[serde(skip)]
+    pub thread_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectionView {
+    pub by: Option<String>,
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+/// Filters for `docket tasks`.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub space: Option<String>,
+    pub owner: Option<String>,
+    pub status: Option<TaskStatus>,
+    /// Only open tasks due before this time.
+    pub overdue_at: Option<i64>,
+    pub thread_id: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// A decision row with what its view joins in: the space slug, the Message-ID, the goal slug.
+#[derive(Debug, sqlx::FromRow)]
+struct DecisionRecord {
+    #[sqlx(flatten)]
+    row: DecisionRow,
+    space: String,
+    message_id: Option<String>,
+    goal: Option<String>,
+}
+
+/// A task row with what its view joins in, and its watchers and completion time.
+#[derive(Debug, sqlx::FromRow)]
+struct TaskRecord {
+    #[sqlx(flatten)]
+    row: TaskRow,
+    space: String,
+    watchers: String,
+    message_id: Option<String>,
+    done_at: Option<i64>,
+    goal: Option<String>,
+}
+
+/// A proposal row with its space slug.
+#[derive(Debug, sqlx::FromRow)]
+struct ProposalRecord {
+    #[sqlx(flatten)]
+    row: ProposalRow,
+    space: String,
+}
+
+impl Store {
+    /// Decisions, newest first; one space, one thread, or all.
+    pub async fn decisions(
+        &self,
+        space: Option<&str>,
+        thread_id: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Vec<DecisionView>, StoreError> {
+        let rows: Vec<DecisionRecord> = sqlx::query_as(
+            "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, s.slug AS space, m.message_id, g.slug AS goal \
+             FROM decisions d JOIN spaces s ON s.id = d.space_id LEFT JOIN messages m ON m.id = d.message_id \
+             LEFT JOIN goals g ON g.id = d.goal_id \
+             WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR d.thread_id = $2) \
+             ORDER BY d.decided_at DESC, d.id DESC LIMIT $3",
+        )
+        .bind(space)
+        .bind(thread_id)
+        .bind(limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for DecisionRecord { row, space, message_id, goal } in rows {
+            let tasks = self.linked(ItemKind::Decision, row.id, ItemKind::Task).await?;
+            out.push(DecisionView {
+                id: ItemKind::Decision.label(row.id),
+                text: row.text,
+                space,
+                thread_id: row.thread_id,
+                message_id,
+                author: row.author,
+                decided_at: to_utc(row.decided_at),
+                goal,
+                tasks: tasks.into_iter().map(|t| ItemKind::Task.label(t)).collect(),
+                source: row.source,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn tasks(&self, f: &TaskFilter) -> Result<Vec<TaskView>, StoreError> {
+        let rows: Vec<TaskRecord> = sqlx::query_as(
+            "SELECT t.id, t.space_id, t.thread_id, t.title, t.owner, t.due, t.status, t.created_by, t.created_at, \
+             s.slug AS space, t.watchers, m.message_id, t.done_at, g.slug AS goal \
+             FROM tasks t JOIN spaces s ON s.id = t.space_id LEFT JOIN messages m ON m.id = t.message_id \
+             LEFT JOIN goals g ON g.id = t.goal_id \
+             WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR t.owner = $2) AND ($3 IS NULL OR t.status = $3) \
+             AND ($4 IS NULL OR (t.status = 'open' AND t.due IS NOT NULL AND t.due < $4)) AND ($5 IS NULL OR t.thread_id = $5) \
+             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $6",
+        )
+        .bind(f.space.as_deref())
+        .bind(f.owner.as_deref())
+        .bind(f.status.map(TaskStatus::as_str))
+        .bind(f.overdue_at)
+        .bind(f.thread_id)
+        .bind(f.limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for TaskRecord { row, space, watchers, message_id, done_at, goal } in rows {
+            let decision = self.linked(ItemKind::Task, row.id, ItemKind::Decision).await?.into_iter().next();
+            out.push(TaskView {
+                id: ItemKind::Task.label(row.id),
+                title: row.title,
+                space,
+                owner: row.owner,
+                watchers: serde_json::from_str(&watchers).unwrap_or_default(),
+                due: row.due.map(to_utc),
+                status: row.status,
+                thread_id: row.thread_id,
+                message_id,
+                created_by: row.created_by,
+                created_at: to_utc(row.created_at),
+                done_at: done_at.map(to_utc),
+                decision: decision.map(|d| ItemKind::Decision.label(d)),
+                goal,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn proposals(
+        &self,
+        space: Option<&str>,
+        status: Option<ProposalStatus>,
+        limit: Option<i64>,
+    ) -> Result<Vec<ProposalView>, StoreError> {
+        let rows: Vec<ProposalRecord> = sqlx::query_as(
+            "SELECT p.id, p.space_id, p.thread_id, p.text, p.author, p.closes_at, p.status, p.goal_id, p.message_id, p.decision_id, \
+             s.slug AS space FROM proposals p \
+             JOIN spaces s ON s.id = p.space_id WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR p.status = $2) \
+             ORDER BY p.id DESC LIMIT $3",
+        )
+        .bind(space)
+        .bind(status.map(ProposalStatus::as_str))
+        .bind(limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for ProposalRecord { row, space } in rows {
+            let objections: Vec<(Option<String>, i64, String)> =
+                sqlx::query_as("SELECT by_addr, at, text FROM objections WHERE proposal_id = $1 ORDER BY at, id")
+                    .bind(row.id)
+                    .fetch_all(&self.pool)
+                    .await?;
+            out.push(ProposalView {
+                id: ItemKind::Proposal.label(row.id),
+                text: row.text,
+                closes_at: row.closes_at.map(to_utc),
+                status: row.status,
+                objections: objections.into_iter().map(|(by, at, text)| ObjectionView { by, at: to_utc(at), text }).collect(),
+                decision: row.decision_id.map(|d| ItemKind::Decision.label(d)),
+                space,
+                thread_id: row.thread_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Ids of `want` items linked to (kind, id), in id order.
+    async fn linked(&self, kind: ItemKind, id: i64, want: ItemKind) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT b_id FROM item_links WHERE a_kind = $1 AND a_id = $2 AND b_kind = $3 \
+             UNION SELECT a_id FROM item_links WHERE b_kind = $1 AND b_id = $2 AND a_kind = $3 ORDER BY 1",
+        )
+        .bind(kind.prefix())
+        .bind(id)
+        .bind(want.prefix())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(i,)| i).collect())
+    }
+
+    /// Open proposals whose closing time has come, with their standing objection counts.
+    pub async fn proposals_closing(&self, now: i64) -> Result<Vec<(ProposalRow, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE status = 'open' AND closes_at IS NOT NULL AND closes_at <= $1 ORDER BY closes_at, id"
+        );
+        let rows: Vec<ProposalRow> = sqlx::query_as(&sql).bind(now).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM objections WHERE proposal_id = $1").bind(row.id).fetch_one(&self.pool).await?;
+            out.push((row, n));
+        }
+        Ok(out)
+    }
+
+    /// Per thread: its decision ids, task ids, and when its last decision was made.
+    pub async fn thread_items(&self, thread_id: i64) -> Result<(Vec<String>, Vec<String>, Option<i64>), StoreError> {
+        let decisions: Vec<(i64, i64)> = sqlx::query_as("SELECT id, decided_at FROM decisions WHERE thread_id = $1 ORDER BY id")
+            .bind(thread_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let tasks: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM tasks WHERE thread_id = $1 ORDER BY id").bind(thread_id).fetch_all(&self.pool).await?;
+        let last = decisions.iter().map(|(_, at)| *at).max();
+        Ok((
+            decisions.into_iter().map(|(id, _)| ItemKind::Decision.label(id)).collect(),
+            tasks.into_iter().map(|(id,)| ItemKind::Task.label(id)).collect(),
+            last,
+        ))
+    }
+}
