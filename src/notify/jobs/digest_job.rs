@@ -6,8 +6,8 @@ use crate::notify::NotifyError;
 use crate::notify::digest::{self, Schedule};
 use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
-use crate::store::items::ProposalRow;
 use crate::store::items::DecisionRow;
+use crate::store::items::ProposalRow;
 use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 
