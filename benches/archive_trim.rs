@@ -102,7 +102,8 @@ fn classify(text: &str, body: &str, attr: &Regex) -> Class {
 fn has_unquoted_text(body: &str, attr: &Regex) -> bool {
     for line in body.lines() {
         let t = line.trim();
-        if t == "--" {
+        // A signature, or a mailing-list footer below a line of underscores.
+        if t == "--" || (t.len() >= 2 && t.bytes().all(|b| b == b'_')) {
             return false;
         }
         if !quoted(line) && t.chars().any(char::is_alphanumeric) && !attr.is_match(t) {

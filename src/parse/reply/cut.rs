@@ -4,7 +4,7 @@
 use super::attribution::{Features, attribution_text, find_attributions, may_end_attribution, strip_decoration};
 use super::header_block::{header_block, quoted_header_block};
 use super::lines::{Line, make_line, next_nonblank, quote_block_end, split_lines};
-use super::vocab::{Mark, mark_of, mentions_list};
+use super::vocab::{Mark, is_app_footer, is_greeting, mark_of, mentions_list};
 use super::{MAX_MATCH_LEN, Removed, RemovedKind, Visible};
 
 /// What kind of history begins at the cut.
@@ -31,6 +31,14 @@ impl Ctx<'_> {
     pub(super) fn is_new_text(&self, j: usize) -> bool {
         let l = &self.lines[j];
         !l.quoted() && !l.blank() && self.marks[j] == Mark::Text && self.attr[j].is_none() && header_block(&self.lines, j).is_none()
+    }
+
+    /// Does the "--" signature block at `i` carry an app footer ("Sent with Sparrow (url)")?
+    fn app_signature(&self, i: usize) -> bool {
+        let lines = &self.lines;
+        (i + 1..lines.len().min(i + 8))
+            .take_while(|&j| !lines[j].blank() && !lines[j].quoted() && self.attr[j].is_none())
+            .any(|j| is_app_footer(lines[j].body))
     }
 
     /// The first history marker at or after `start`: (cut line, kind), and the context
@@ -72,7 +80,9 @@ impl Ctx<'_> {
             }
             seen_text |= self.marks[i] == Mark::Text;
             match self.marks[i] {
-                Mark::SigDelim => return (i, Cut::Signature, ctx_attrs),
+                // A "--" block that ends in an app's footer ("Sent with Sparrow (url)") is what the
+                // app appends to every reply: kept with the reply, as talon's labels keep it.
+                Mark::SigDelim if !self.app_signature(i) => return (i, Cut::Signature, ctx_attrs),
                 Mark::Original => return (i, Cut::Original, ctx_attrs),
                 Mark::Forward => return (i, Cut::Forward, ctx_attrs),
                 Mark::ListFooter => return (i, Cut::Footer, ctx_attrs),
@@ -137,7 +147,32 @@ pub(super) fn trim(text: &str) -> Visible {
             _ => {}
         }
     }
-    assemble(&ctx, start, cut, kind, &ctx_attrs)
+    let bottom = bottom_post(&ctx, start, cut, &ctx_attrs);
+    assemble(&ctx, start, cut, kind, &ctx_attrs, bottom)
+}
+
+/// A reply written under the whole quoted message: an attribution, ONE quoted block, then new
+/// text, and no quote after it (bottom-posting, or a reply wrapped around one quote). The quote is
+/// history, so it goes with its attribution: `(attribution start, quote start, quote end)`.
+/// Quotes that alternate with answers, and a bare quote with no attribution, stay as context.
+fn bottom_post(ctx: &Ctx<'_>, start: usize, cut: usize, ctx_attrs: &[(usize, usize)]) -> Option<(usize, usize, usize)> {
+    let lines = &ctx.lines;
+    let q = (start..cut).find(|&j| lines[j].quoted())?;
+    let qe = quote_block_end(lines, q).min(cut);
+    let &(a, _) = ctx_attrs.iter().find(|&&(_, e)| next_nonblank(lines, e) == Some(q))?;
+    // More than one quoted block is an interleaved reply, with one exception: when the
+    // attribution opens the message, quoted history cut below the answer does not count.
+    let opens = (start..a).all(|j| lines[j].blank() || is_greeting(lines[j].body));
+    if lines[qe..if opens { cut } else { lines.len() }].iter().any(|l| l.quoted()) {
+        return None;
+    }
+    if !(qe..cut).any(|j| ctx.is_new_text(j)) {
+        return None;
+    }
+    // One blank line keeps the paragraphs apart: the one above the attribution, if any.
+    let blank_above = a == start || lines[a - 1].blank();
+    let end = if blank_above { next_nonblank(lines, qe).unwrap_or(qe).min(cut) } else { qe };
+    Some((a, q, end))
 }
 
 impl Ctx<'_> {
@@ -183,7 +218,14 @@ pub(super) fn keep_all(ctx: &Ctx<'_>, n: usize) -> Visible {
 }
 
 /// Build the result from the kept range `start..cut` and label everything removed.
-pub(super) fn assemble(ctx: &Ctx<'_>, start: usize, cut: usize, kind: Cut, ctx_attrs: &[(usize, usize)]) -> Visible {
+pub(super) fn assemble(
+    ctx: &Ctx<'_>,
+    start: usize,
+    cut: usize,
+    kind: Cut,
+    ctx_attrs: &[(usize, usize)],
+    bottom: Option<(usize, usize, usize)>,
+) -> Visible {
     let lines = &ctx.lines;
     let n = lines.len();
     let mut label: Vec<Option<RemovedKind>> = vec![None; n];
@@ -199,6 +241,14 @@ pub(super) fn assemble(ctx: &Ctx<'_>, start: usize, cut: usize, kind: Cut, ctx_a
             for l in label.iter_mut().take(e).skip(a) {
                 *l = Some(RemovedKind::Attribution);
             }
+        }
+    }
+    if let Some((a, q, qe)) = bottom {
+        for l in label.iter_mut().take(q).skip(a) {
+            *l = Some(RemovedKind::Attribution);
+        }
+        for l in label.iter_mut().take(qe).skip(q) {
+            *l = Some(RemovedKind::Quote);
         }
     }
     label_history(ctx, cut, kind, &mut label);

@@ -63,8 +63,19 @@ pub(super) fn physical_lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 pub(super) fn make_line(raw: &str) -> Line<'_> {
+    // A line of nothing but invisible characters (a lone U+1427 or zero-width space some clients
+    // append) is a blank line, not text.
+    let raw = if raw.chars().all(|c| c.is_whitespace() || is_invisible(c)) { "" } else { raw };
     let (depth, body) = quote_prefix(raw);
     Line { raw, depth, body: body.trim() }
+}
+
+/// Characters that render as nothing (or as a stray dot) and carry no text.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{1427}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{2800}' | '\u{3164}' | '\u{FEFF}'
+    )
 }
 
 /// Quote depth and the rest of the line. Accepts "> > x", ">>x", "  > x" and initials ("JD> x").

@@ -68,7 +68,19 @@ const MAX_DEPTH: u16 = 1000;
 pub fn visible_text(text: Option<&str>, html: Option<&str>) -> Visible {
     match (text, html) {
         (Some(t), Some(h)) if is_stub(t) => trim(&html::to_quoted_text(h)),
-        (Some(t), _) => trim(t),
+        (Some(t), Some(h)) => {
+            // A list that appends its footer as a text part beside an HTML-only message: the
+            // text part trims to nothing, and the answer is in the HTML. Never lose it.
+            let v = trim(t);
+            if v.text.is_empty() {
+                let from_html = trim(&html::to_quoted_text(h));
+                if !from_html.text.is_empty() {
+                    return from_html;
+                }
+            }
+            v
+        }
+        (Some(t), None) => trim(t),
         (None, Some(h)) => trim(&html::to_quoted_text(h)),
         (None, None) => Visible::default(),
     }
@@ -127,14 +139,60 @@ mod tests {
     #[test]
     fn top_bottom_interleaved() {
         check("Hi\n\nOn Tue, 3 Dec 2024 at 10:01, Jane Doe <\njane@x.org> wrote:\n> q", "Hi");
-        check(
-            "On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n> q\n\nbelow",
-            "On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n> q\n\nbelow",
-        );
-        check("above\nOn Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n> q\n\nbelow", "above\n> q\n\nbelow");
+        // Bottom-posting (issue 15): attribution, one quote, the answer → only the answer.
+        check("On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n> q\n\nbelow", "below");
+        check("above\nOn Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n> q\n\nbelow", "above\n\nbelow");
         check("> q\n\nanswer\n\n> q2\n", "> q\n\nanswer");
         check("> q\nanswer\n> q2\nanswer2", "> q\nanswer\n> q2\nanswer2");
         check("top\n\n> q\n> On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n>> old\n\nmore history", "top");
+    }
+
+    #[test]
+    fn issue_15_bottom_posting() {
+        let attr = "On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:";
+        // History cut below the answer does not make it interleaved when the attribution (or only
+        // a greeting) comes first.
+        check(&format!("{attr}\n> patch\n\nApplied.\n\n> rest of patch\n> --\n> 2.42"), "Applied.");
+        check(&format!("Hi Jane,\n\n{attr}\n> patch\n\nApplied.\n\n> rest of patch"), "Hi Jane,\n\nApplied.");
+        // A quote after the answer below other text, or a second answered quote: interleaved.
+        check(&format!("Note.\n{attr}\n> a\n\nreply\n\n> more"), "Note.\n> a\n\nreply");
+        check(&format!("{attr}\n> a\n\nreply a\n\n> b\n\nreply b"), &format!("{attr}\n> a\n\nreply a\n\n> b\n\nreply b"));
+        // No attribution: a bare quote answered below stays as context.
+        check("> q\n\nanswer", "> q\n\nanswer");
+        let v = visible_text(Some(&format!("{attr}\n> q\n\nbelow")), None);
+        let kinds: Vec<RemovedKind> = v.removed.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [RemovedKind::Attribution, RemovedKind::Quote]);
+    }
+
+    #[test]
+    fn issue_15_sign_offs_and_invisible_lines() {
+        for footer in [
+            "Get Outlook for iOS<https://aka.ms/o0ukef>",
+            "Sent from [Proton Mail](https://proton.me/mail/home) for Android.",
+            "(sent from a phone)",
+            "<<sent by galaxy>>",
+            "Verzonden met mijn iPhone",
+            "Verzonden met Outlook",
+            "從我的 iPhone 傳送",
+        ] {
+            assert_eq!(mark(footer), Mark::Mobile, "{footer}");
+        }
+        check("Hi\n\nSent from my iPhone\n(sent from a phone)\n<<sent by galaxy>>", "Hi");
+        check("Hi\n\n\u{1427}\n\u{200b}\u{200c}\n", "Hi");
+        check("Hi\n\u{200b}\nthere", "Hi\n\nthere");
+        // A "--" block with an app's footer stays (talon); a plain one goes.
+        check(
+            "Hi\n\n--\nTom\nSent with Sparrow (http://www.sparrowmailapp.com/?sig)",
+            "Hi\n\n--\nTom\nSent with Sparrow (http://www.sparrowmailapp.com/?sig)",
+        );
+        check("Hi\n\n--\nTom", "Hi");
+    }
+
+    #[test]
+    fn issue_15_answer_in_html_beside_a_footer_text_part() {
+        let footer = "___\nteam mailing list\nhttps://x.example/mailman/listinfo/team";
+        assert_eq!(visible_text(Some(footer), Some("<p>The answer.</p>")).text, "The answer.");
+        assert_eq!(visible_text(Some(footer), Some("<p></p>")).text, "");
     }
 
     #[test]

@@ -118,13 +118,13 @@ pub(super) fn is_mobile_footer(body: &str) -> bool {
           | sent\ from\ [\w'’®™&.-]+(\ [\w'’®™&.-]+){0,4}
           | sent\ (with|via)\ (proton\ ?mail|blackberry|spark|superhuman|airmail|fastmail|tutanota)[\w\ .-]{0,30}
           | sent\ using\ [\w\ .-]{1,30}
-          | sent\ (from|via|with|on)\ (the\ |my\ |an?\ )?(samsung|galaxy|iphone|ipad|android|blackberry|verizon|at&t|huawei|htc|motorola|nokia|windows\ phone|xperia|pixel|tablet|smartphone)\b.{0,60}
+          | sent\ (from|via|with|on|by)\ (the\ |my\ |an?\ )?(samsung|galaxy|iphone|ipad|android|blackberry|verizon|at&t|huawei|htc|motorola|nokia|windows\ phone|xperia|pixel|tablet|smartphone)\b.{0,60}
           | get\ outlook\ for\ (ios|android|mac|windows)
           | envoy[ée]\ (de|depuis)\ (mon|ma)\ [\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
           | (von|gesendet\ von|gesendet\ mit)\ meine[mr]?\ [\w'’®™&-]+(\ [\w'’®™&-]+){0,2}(\ gesendet)?
           | enviado\ (desde|do|de)\ (mi|meu|o\ meu)\ [\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
           | inviato\ da\ (il\ mio\ |mio\ )?[\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
-          | (verzonden|verstuurd)\ (vanaf|met|van)\ (mijn|een)\ [\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
+          | (verzonden|verstuurd)\ (vanaf|met|van)\ (mijn\ |een\ )?[\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
           | (skickat|sendt)\ (fra|från)\ (min|mi|mitt)\ [\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
           | wysłane\ z\ (mojego\ |mojej\ )?[\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
           | отправлено\ (с|из)\ (моего\ )?[\w'’®™&-]+(\ [\w'’®™&-]+){0,2}
@@ -133,10 +133,15 @@ pub(super) fn is_mobile_footer(body: &str) -> bool {
           | 从我的\ ?(iphone|ipad|android|手机)发送
           | 发自我的\ ?(iphone|ipad|手机|android)
           | 發自我的\ ?(iphone|ipad|android)
+          | 從我的\ ?(iphone|ipad|android|手機)\ ?傳送
         )[.!]?$")
     });
-    let b = strip_trailing_link(body);
-    const PREFIXES: [&str; 20] = [
+    if body.len() >= 200 {
+        return false;
+    }
+    let unwrapped = unwrap_footer(body);
+    let b = strip_trailing_link(&unwrapped);
+    const PREFIXES: [&str; 21] = [
         "sent ",
         "get outlook",
         "envoy",
@@ -157,9 +162,36 @@ pub(super) fn is_mobile_footer(body: &str) -> bool {
         "从我的",
         "发自",
         "發自",
+        "從我的",
     ];
     let head: String = b.chars().take(12).flat_map(char::to_lowercase).collect();
     b.len() < 80 && PREFIXES.iter().any(|p| head.starts_with(p)) && hit(&MOBILE, b)
+}
+
+/// A sign-off as a client or a person wraps it: "(sent from a phone)", "<<sent by galaxy>>",
+/// "Sent from [Proton Mail](https://proton.me) for Android" → the words alone.
+fn unwrap_footer(body: &str) -> std::borrow::Cow<'_, str> {
+    let mut b = body.trim();
+    for (open, close) in [("<<", ">>"), ("(", ")"), ("[", "]"), ("«", "»"), ("*", "*"), ("_", "_")] {
+        if let Some(inner) = b.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            b = inner.trim();
+        }
+    }
+    if !b.contains("](") {
+        return b.into();
+    }
+    // Markdown links: keep the link text, drop the target.
+    let mut out = String::with_capacity(b.len());
+    let mut rest = b;
+    while let Some(open) = rest.find('[') {
+        let Some(mid) = rest[open..].find("](").map(|m| open + m) else { break };
+        let Some(close) = rest[mid..].find(')').map(|c| mid + c) else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..mid]);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// "Get Outlook for iOS<https://aka.ms/o0ukef>" → "Get Outlook for iOS".
@@ -178,6 +210,23 @@ pub(super) fn is_list_footer(body: &str) -> bool {
     });
     let first = body.bytes().next().map(|c| c.to_ascii_lowercase());
     (matches!(first, Some(b'y' | b't' | b'r' | b'v' | b'u')) || body.ends_with("mailing list")) && hit(&FOOTER, body)
+}
+
+/// An app's own footer with its link, "Sent with Sparrow (http://www.sparrowmailapp.com/?sig)".
+pub(super) fn is_app_footer(body: &str) -> bool {
+    static APP: LazyLock<Option<Regex>> =
+        LazyLock::new(|| re(r"(?i)^sent (with|from|via|using|by) [\w'’®™&. -]{1,40} ?[(<]https?://[^\s)>]+[)>]$"));
+    body.len() < 200 && body.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("sent ")) && hit(&APP, body)
+}
+
+/// A salutation on a line of its own ("Hi Axel,", "Hello all,", "Bonjour Claire,").
+pub(super) fn is_greeting(body: &str) -> bool {
+    static GREETING: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        re(
+            r"(?i)^(hi|hello|hey|dear|hallo|hej|hoi|bonjour|salut|hola|ciao|olá|ola|moin|servus|greetings|good (morning|afternoon|evening))\b[^.!?:;]{0,40}[,!]?$",
+        )
+    });
+    body.len() < 60 && hit(&GREETING, body)
 }
 
 /// Footer words in the block below an underscore line.
