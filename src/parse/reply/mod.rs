@@ -21,13 +21,13 @@ mod vocab;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::html;
 use cut::trim;
 
 /// Why a span of the body was removed from the visible text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RemovedKind {
     /// Quoted history (`>` lines, or unmarked text below an attribution / header block).
@@ -35,6 +35,7 @@ pub enum RemovedKind {
     /// "On … wrote:" lines and Outlook "From: / Sent: / To: / Subject:" header blocks.
     Attribution,
     /// A forwarded message below a note ("---------- Forwarded message ---------").
+    #[serde(rename = "forward")]
     Forwarded,
     /// A signature: RFC 3676 §4.3 "-- " delimiter and what follows, or a "-Name" sign-off.
     Signature,
@@ -43,7 +44,7 @@ pub enum RemovedKind {
 }
 
 /// One removed span, in message order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
     pub kind: RemovedKind,
     pub text: String,
