@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use docket::parse::{html, mime};
@@ -73,8 +74,14 @@ fn classify(text: &str, body: &str, attr: &Regex) -> Class {
             _ => segs.push((q, vec![line])),
         }
     }
-    if segs.is_empty() {
-        return if has_unquoted_text(body, attr) { Class::AnswerLost } else { Class::Empty };
+    // Nothing, or only a greeting ("Hi Elliott,"), while the sender wrote more: the answer is lost.
+    static GREETING: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"(?i)^\s*(hi|hello|hey|dear|hallo|bonjour|hola|ciao)\b[^.!?:;]{0,40}[,!]?\s*$").ok());
+    let greeting = |l: &str| GREETING.as_ref().is_some_and(|g| g.is_match(l));
+    let only_greeting = segs.len() == 1 && !segs[0].0 && segs[0].1.iter().all(|l| greeting(l));
+    if segs.is_empty() || only_greeting {
+        let answered = if only_greeting { unquoted_lines(body, attr) > segs[0].1.len() } else { unquoted_lines(body, attr) > 0 };
+        return if answered { Class::AnswerLost } else { Class::Empty };
     }
     let quotes = segs.iter().filter(|(q, _)| *q).count();
     if segs.last().is_some_and(|(q, _)| *q) {
@@ -97,20 +104,21 @@ fn classify(text: &str, body: &str, attr: &Regex) -> Class {
     Class::Clean
 }
 
-/// Does the body the trimmer read have a line the sender wrote: unquoted, with a letter or digit,
-/// not an attribution, and above any "-- " signature delimiter?
-fn has_unquoted_text(body: &str, attr: &Regex) -> bool {
+/// How many lines of the body the trimmer read the sender wrote: unquoted, with a letter or
+/// digit, not an attribution, and above any "-- " signature delimiter or list footer.
+fn unquoted_lines(body: &str, attr: &Regex) -> usize {
+    let mut n = 0;
     for line in body.lines() {
         let t = line.trim();
         // A signature, or a mailing-list footer below a line of underscores.
         if t == "--" || (t.len() >= 2 && t.bytes().all(|b| b == b'_')) {
-            return false;
+            break;
         }
         if !quoted(line) && t.chars().any(char::is_alphanumeric) && !attr.is_match(t) {
-            return true;
+            n += 1;
         }
     }
-    false
+    n
 }
 
 /// The body `visible_text` reads: the text part, else (or when it has no letters) the HTML part.

@@ -78,7 +78,8 @@ impl Ctx<'_> {
             if header_block(lines, i).is_some() {
                 return (i, Cut::Header, ctx_attrs);
             }
-            seen_text |= self.marks[i] == Mark::Text;
+            // A greeting ("Hi Elliott,") is not an answer: the quote below it may still be context.
+            seen_text |= self.marks[i] == Mark::Text && !is_greeting(l.body);
             match self.marks[i] {
                 // A "--" block that ends in an app's footer ("Sent with Sparrow (url)") is what the
                 // app appends to every reply: kept with the reply, as talon's labels keep it.
@@ -145,6 +146,15 @@ pub(super) fn trim(text: &str) -> Visible {
                 (cut, kind) = ctx.find_cut_in_quote(cut);
             }
             _ => {}
+        }
+    } else if kind == Cut::Attribution && (0..cut).all(|j| ctx.lines[j].blank() || is_greeting(ctx.lines[j].body)) {
+        // "Hi Branden," then "On … wrote:" over unmarked text: the greeting is not the answer.
+        // Drop the attribution and read on, keeping the greeting.
+        let e = ctx.attr[cut].unwrap_or(cut + 1);
+        if next_nonblank(&ctx.lines, e).is_some_and(|j| !ctx.lines[j].quoted()) {
+            let attr = (cut, e);
+            (cut, kind, ctx_attrs) = ctx.find_cut(e);
+            ctx_attrs.insert(0, attr);
         }
     }
     let bottom = bottom_post(&ctx, start, cut, &ctx_attrs);
@@ -336,7 +346,20 @@ pub(super) fn trailing_cleanup(ctx: &Ctx<'_>, start: usize, cut: usize, label: &
 
 /// Join kept lines; drop leading/trailing blank lines; keep indentation.
 pub(super) fn render(lines: &[Line<'_>], keep: &[bool]) -> String {
-    let kept: Vec<&str> = lines.iter().zip(keep).filter(|(_, k)| **k).map(|(l, _)| l.raw).collect();
+    // A removed span between two blank lines leaves one blank line, not two.
+    let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
+    let mut gap = false;
+    for (l, k) in lines.iter().zip(keep) {
+        if !*k {
+            gap = true;
+            continue;
+        }
+        let blank = l.raw.trim().is_empty();
+        if !(blank && gap && kept.last().is_some_and(|p| p.trim().is_empty())) {
+            kept.push(l.raw);
+        }
+        gap = false;
+    }
     let first = kept.iter().position(|l| !l.trim().is_empty());
     let last = kept.iter().rposition(|l| !l.trim().is_empty());
     match (first, last) {

@@ -158,6 +158,13 @@ mod tests {
         // A quote after the answer below other text, or a second answered quote: interleaved.
         check(&format!("Note.\n{attr}\n> a\n\nreply\n\n> more"), "Note.\n> a\n\nreply");
         check(&format!("{attr}\n> a\n\nreply a\n\n> b\n\nreply b"), &format!("{attr}\n> a\n\nreply a\n\n> b\n\nreply b"));
+        // A greeting is not the answer: the reply below an attribution over unmarked text, or
+        // between quotes full of history, is still found.
+        check(&format!("Hi Bob,\n\n{attr}\n\nApplied.\n\nAlex\n\n> ---\n> patch"), "Hi Bob,\n\nApplied.\n\nAlex");
+        check(
+            &format!("Hi Bob,\n\n{attr}\n> {attr}\n>> old\n\nmine\n\n> more\n\nmine too"),
+            "Hi Bob,\n\n> On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n>> old\n\nmine\n\n> more\n\nmine too",
+        );
         // No attribution: a bare quote answered below stays as context.
         check("> q\n\nanswer", "> q\n\nanswer");
         let v = visible_text(Some(&format!("{attr}\n> q\n\nbelow")), None);
