@@ -33,6 +33,15 @@ impl Ctx<'_> {
         !l.quoted() && !l.blank() && self.marks[j] == Mark::Text && self.attr[j].is_none() && header_block(&self.lines, j).is_none()
     }
 
+    /// A header block at `i` directly over a quote that new text answers: (block end, quote end).
+    fn header_attribution(&self, i: usize) -> Option<(usize, usize)> {
+        let lines = &self.lines;
+        let he = header_block(lines, i)?;
+        let q = next_nonblank(lines, he).filter(|&q| lines[q].quoted())?;
+        let qe = quote_block_end(lines, q);
+        next_nonblank(lines, qe).filter(|&m| self.is_new_text(m)).map(|_| (he, qe))
+    }
+
     /// Does the "--" signature block at `i` carry an app footer ("Sent with Sparrow (url)")?
     fn app_signature(&self, i: usize) -> bool {
         let lines = &self.lines;
@@ -131,6 +140,14 @@ pub(super) fn trim(text: &str) -> Visible {
     if first.is_some_and(|f| f >= cut) {
         // Nothing new above the history: never remove the only content.
         match kind {
+            // "From: … / Date: …" over a quote answered below: a header block used as attribution.
+            Cut::Header if ctx.header_attribution(cut).is_some() => {
+                if let Some((he, qe)) = ctx.header_attribution(cut) {
+                    let attr = (cut, he);
+                    (cut, kind, ctx_attrs) = ctx.find_cut(qe);
+                    ctx_attrs.insert(0, attr);
+                }
+            }
             // A forward with no note: the forwarded text is the content (corpus README).
             Cut::Forward | Cut::Header => return keep_all(&ctx, n),
             // "On … wrote:" over unmarked text: drop the attribution, read on.

@@ -165,6 +165,11 @@ mod tests {
             &format!("Hi Bob,\n\n{attr}\n> {attr}\n>> old\n\nmine\n\n> more\n\nmine too"),
             "Hi Bob,\n\n> On Tue, 3 Dec 2024 at 10:01, Jane <jane@x.org> wrote:\n>> old\n\nmine\n\n> more\n\nmine too",
         );
+        // "From: / Date:" lines used as the attribution of a bottom-posted review.
+        check(
+            "From: Alexey <a@x.example>\nDate: Wed, 20 Dec 2023 18:28:34 +0100\n> the patch\n\nReviewed-by: K <k@x.example>\n\n> ---\n> diff",
+            "Reviewed-by: K <k@x.example>",
+        );
         // No attribution: a bare quote answered below stays as context.
         check("> q\n\nanswer", "> q\n\nanswer");
         let v = visible_text(Some(&format!("{attr}\n> q\n\nbelow")), None);
