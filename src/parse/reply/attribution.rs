@@ -75,7 +75,7 @@ pub(super) fn attribution_text(s: &str, f: &Features, short_ok: bool) -> bool {
         return true;
     }
     // mutt: "* Jane Doe <jane@x.org> [2024-12-03 10:01]:".
-    static MUTT: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"<[^<>\s]+@[^<>\s]+>\s*\[\d{4}-\d{2}-\d{2}[^\]]{0,30}\]\s*:$"));
+    static MUTT: LazyLock<Option<Regex>> = LazyLock::new(|| re(r"<[^<>\s]+@[^<>\s]+>\s*\[(\d{4}-\d{2}-\d{2}|\d{6})[^\]]{0,30}\]\s*:$"));
     f.has_at && (hit(&DATE_EMAIL, s) || hit(&TIME_EMAIL_COLON, s) || hit(&MUTT, s))
 }
 

@@ -263,6 +263,7 @@ mod tests {
             "On 11-Apr-2011, at 6:54 PM, Roman <romant@x.com> sent:",
             "Quoting Jane Doe <jane@x.org>:",
             "* Erik Lund <erik@x.se> [2024-12-02 22:14]:",
+            "* Erik Lund <erik@x.se> [241202 22:14]:",
             "Jane Doe/ACME@ACME wrote on 12/03/2024 10:01:00 AM:",
         ] {
             assert!(attribution(yes), "should be an attribution: {yes}");

@@ -226,7 +226,8 @@ pub(super) fn is_greeting(body: &str) -> bool {
             r"(?i)^(hi|hello|hey|dear|hallo|hej|hoi|bonjour|salut|hola|ciao|olá|ola|moin|servus|greetings|good (morning|afternoon|evening))\b[^.!?:;]{0,40}[,!]?$",
         )
     });
-    body.len() < 60 && hit(&GREETING, body)
+    let first = body.bytes().next().map(|b| b.to_ascii_lowercase());
+    body.len() < 60 && matches!(first, Some(b'h' | b'd' | b'b' | b's' | b'c' | b'o' | b'm' | b'g')) && hit(&GREETING, body)
 }
 
 /// Footer words in the block below an underscore line.
