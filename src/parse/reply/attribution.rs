@@ -70,7 +70,7 @@ pub(super) fn attribution_text(s: &str, f: &Features, short_ok: bool) -> bool {
     }
     // Horde / IMP: "Quoting Jane Doe <jane@x.org>:" (localised).
     static QUOTING: LazyLock<Option<Regex>> =
-        LazyLock::new(|| re(r"(?i)^(quoting|citando|zitat von|cytowanie|citation de|cytat)\b.{1,200}[:：]$"));
+        LazyLock::new(|| re(r"(?i)^(quoting|quoth|citando|zitat von|cytowanie|citation de|cytat)\b.{1,200}[:：]$"));
     if (f.has_at || short_ok) && hit(&QUOTING, s) {
         return true;
     }
@@ -132,10 +132,21 @@ pub(super) fn find_attributions(lines: &[Line<'_>]) -> Vec<Option<usize>> {
     starts
 }
 
+/// Gnus / Emacs style above a quote: "* Jane Doe:", "* Jane Doe <jane@x.org>, 2024-12-03 10:01:".
+fn star_attribution(body: &str) -> bool {
+    static STAR: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        re(r"^\* (\p{Lu}[\p{L}.'’-]*( \p{Lu}[\p{L}.'’-]*){1,3}|[^:<>]{0,60}<[^<>\s]+@[^<>\s]+>)(, \d{4}-\d{2}-\d{2}( \d{1,2}:\d{2})?)?:$")
+    });
+    body.starts_with("* ") && body.ends_with(':') && body.len() < 160 && hit(&STAR, body)
+}
+
 /// The start of an attribution ending at `end`, trying windows `lo..=end`.
 pub(super) fn attribution_window(lines: &[Line<'_>], lo: usize, end: usize) -> Option<usize> {
     let next_quoted = next_nonblank(lines, end + 1).is_some_and(|j| lines[j].quoted());
     let short_ok = next_quoted || decorated(&lines[end]);
+    if next_quoted && star_attribution(lines[end].body) {
+        return Some(end);
+    }
     // Cheap test before any join or regex: every form needs a digit or an address, or short_ok.
     let evidence = |l: &Line<'_>| l.body.bytes().any(|c| c.is_ascii_digit() || c == b'@');
     let mut seen_evidence = false;

@@ -264,6 +264,9 @@ mod tests {
             "Quoting Jane Doe <jane@x.org>:",
             "* Erik Lund <erik@x.se> [2024-12-02 22:14]:",
             "* Erik Lund <erik@x.se> [241202 22:14]:",
+            "* Erik Lund:",
+            "* Erik Lund <erik@x.se>, 2024-12-02 22:14:",
+            "Quoth Erik Lund:",
             "Jane Doe/ACME@ACME wrote on 12/03/2024 10:01:00 AM:",
         ] {
             assert!(attribution(yes), "should be an attribution: {yes}");
@@ -272,6 +275,7 @@ mod tests {
             "On your staging host you can run:",
             "On Monday, at 10:00 we meet. Jane wrote the agenda:",
             "On blah-blah-blah",
+            "* Changes:",
             "Here is the list:",
             "See <https://x.example/a>",
         ] {
