@@ -178,6 +178,17 @@ mod tests {
     }
 
     #[test]
+    fn greetings() {
+        use super::vocab::is_greeting;
+        for yes in ["Hi Axel,", "Hi,", "Hello all,", "Good morning,", "Hi наб!", "Bonjour Claire,", "Olá Ana,"] {
+            assert!(is_greeting(yes), "{yes}");
+        }
+        for no in ["Good news: it works.", "Hi there. I fixed it.", "History of the patch", "Hey, can you merge it?", ""] {
+            assert!(!is_greeting(no), "{no}");
+        }
+    }
+
+    #[test]
     fn issue_15_sign_offs_and_invisible_lines() {
         for footer in [
             "Get Outlook for iOS<https://aka.ms/o0ukef>",

@@ -219,15 +219,44 @@ pub(super) fn is_app_footer(body: &str) -> bool {
     body.len() < 200 && body.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("sent ")) && hit(&APP, body)
 }
 
-/// A salutation on a line of its own ("Hi Axel,", "Hello all,", "Bonjour Claire,").
+/// A salutation on a line of its own ("Hi Axel,", "Hello all,", "Bonjour Claire,"). Plain string
+/// work, no regex: it runs on every line of new text.
 pub(super) fn is_greeting(body: &str) -> bool {
-    static GREETING: LazyLock<Option<Regex>> = LazyLock::new(|| {
-        re(
-            r"(?i)^(hi|hello|hey|dear|hallo|hej|hoi|bonjour|salut|hola|ciao|olá|ola|moin|servus|greetings|good (morning|afternoon|evening))\b[^.!?:;]{0,40}[,!]?$",
-        )
-    });
-    let first = body.bytes().next().map(|b| b.to_ascii_lowercase());
-    body.len() < 60 && matches!(first, Some(b'h' | b'd' | b'b' | b's' | b'c' | b'o' | b'm' | b'g')) && hit(&GREETING, body)
+    const WORDS: [&str; 17] = [
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "hallo",
+        "hej",
+        "hoi",
+        "bonjour",
+        "salut",
+        "hola",
+        "ciao",
+        "olá",
+        "ola",
+        "moin",
+        "servus",
+        "greetings",
+        "good",
+    ];
+    if body.len() >= 60 {
+        return false;
+    }
+    let word_end = body.find(|c: char| !c.is_alphabetic()).unwrap_or(body.len());
+    let (word, rest) = body.split_at(word_end);
+    if !WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+        return false;
+    }
+    if word.eq_ignore_ascii_case("good") {
+        let next = rest.trim_start().split(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+        if !["morning", "afternoon", "evening"].iter().any(|w| w.eq_ignore_ascii_case(next)) {
+            return false;
+        }
+    }
+    let rest = rest.strip_suffix([',', '!']).unwrap_or(rest);
+    rest.chars().count() <= 40 && !rest.contains(['.', '!', '?', ':', ';'])
 }
 
 /// Footer words in the block below an underscore line.
