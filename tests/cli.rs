@@ -176,6 +176,8 @@ fn demo_then_threads_and_thread_in_the_spec_shapes() {
     assert!(thread["started_at"].as_str().unwrap().ends_with('Z'));
     let human = text(&docket(d, &["thread", &id], None));
     assert!(human.contains("Launch date for the v2 beta") && human.contains("Carol"), "{human}");
+    // Issue 15: what trimming removed is stored and named in the text view.
+    assert!(human.contains("   [hidden] attribution, quote (2 lines)"), "{human}");
     assert_eq!(code(&docket(d, &["thread", "9999"], None)), 1);
     let limited: serde_json::Value = serde_json::from_slice(&docket(d, &["threads", "--limit", "1", "--json"], None).stdout).unwrap();
     assert_eq!(limited.as_array().unwrap().len(), 1);

@@ -241,3 +241,24 @@ async fn messages_keep_no_copy_of_the_bodies() {
         assert!(visible.contains("Hello there."), "[{}] {visible}", t.backend);
     }
 }
+
+/// Issue 15: what the visible text leaves out is stored with the message and read back with the
+/// thread, so a reader can show the quoted text; the visible text is only the answer.
+#[tokio::test]
+async fn the_removed_quote_is_stored_with_the_message() {
+    use docket::parse::reply::{Removed, RemovedKind};
+    for t in backends().await {
+        let s = t.space("eng").await;
+        let body = "On Tue, Dec 3, 2024 at 8:02 AM Ravi <ravi@x.example> wrote:\n> Can someone own the notes?\n\nI will.\n\n-- \nJane\n";
+        let thread = t.thread_of(&Mail::new("rm@x", "Re: notes").body(body).raw(), &s).await;
+        let view = t.app.store.thread(thread, 3).await.unwrap();
+        let m = &view.messages.as_ref().unwrap()[0];
+        assert_eq!(m.visible_text, "I will.", "[{}]", t.backend);
+        let want = [
+            Removed { kind: RemovedKind::Attribution, text: "On Tue, Dec 3, 2024 at 8:02 AM Ravi <ravi@x.example> wrote:".into() },
+            Removed { kind: RemovedKind::Quote, text: "> Can someone own the notes?".into() },
+            Removed { kind: RemovedKind::Signature, text: "--\nJane".into() },
+        ];
+        assert_eq!(m.removed, want, "[{}]", t.backend);
+    }
+}

@@ -669,3 +669,29 @@ fn caps_megabyte_line() {
     assert_eq!(got.items.len(), 1);
     assert!(got.items[0].text.is_empty() || got.items[0].text.len() <= 2000);
 }
+
+/// Issue 15: tags are read from the visible text of the real mail, so a tag in a removed part
+/// (bottom-posted quote, forwarded block) never fires, and one written between interleaved quotes
+/// does.
+#[test]
+fn issue_15_tags_fire_only_in_what_the_sender_wrote() {
+    let mail = |body: &str| format!("From: j@x.example\r\nSubject: Re: plan\r\nMessage-ID: <t@x>\r\n\r\n{body}").into_bytes();
+    let items = |body: &str| -> Vec<String> {
+        let visible = docket::parse::mime::trim_eml(&mail(body)).text;
+        run(&berlin(), "Re: plan", &visible).items.iter().map(summary).collect()
+    };
+    let attr = "On Tue, Dec 3, 2024 at 8:02 AM Ravi Kumar <ravi@example.com> wrote:";
+    let bottom = items(&format!("{attr}\n> Which one?\n> #decision stay on 4.5\n\nThe new one.\n#decision move to 4.6\n"));
+    assert_eq!(bottom.len(), 1, "{bottom:?}");
+    assert!(bottom[0].starts_with("decision \"move to 4.6\""), "{bottom:?}");
+    let interleaved =
+        items(&format!("{attr}\n> Which one?\n> #decision stay on 4.5\n\n#decision move to 4.6\n\n> Who?\n\n#decision Jane does it\n"));
+    let texts: Vec<&str> = interleaved.iter().map(String::as_str).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].starts_with("decision \"move to 4.6\"") && texts[1].starts_with("decision \"Jane does it\""), "{texts:?}");
+    let forwarded = items(
+        "FYI below.\n#decision we go\n\n---------- Forwarded message ---------\nFrom: a@b.example\nDate: Mon, 2 Dec 2024 16:10:00 +0100\nSubject: Two\n line subject\nTo: j@x.example\n\n#decision not ours\n",
+    );
+    assert_eq!(forwarded.len(), 1, "{forwarded:?}");
+    assert!(forwarded[0].starts_with("decision \"we go\""), "{forwarded:?}");
+}

@@ -140,19 +140,21 @@ impl IngestError {
 pub struct Prepared {
     pub parsed: ParsedMail,
     pub visible: String,
+    /// What the visible text left out (stored with the message for "show quoted text").
+    pub removed: Vec<reply::Removed>,
     pub dedup_key: String,
     pub content_hash: String,
 }
 
 pub fn prepare(raw: &[u8]) -> Prepared {
     let mut parsed = mime::parse(raw);
-    let visible = reply::visible_text(parsed.text.take().as_deref(), parsed.html.take().as_deref()).text;
+    let reply::Visible { text: visible, removed } = reply::visible_text(parsed.text.take().as_deref(), parsed.html.take().as_deref());
     let content_hash = content_hash(raw);
     let dedup_key = match &parsed.message_id {
         Some(id) => format!("mid:{id}"),
         None => format!("hash:{content_hash}"),
     };
-    Prepared { parsed, visible, dedup_key, content_hash }
+    Prepared { parsed, visible, removed, dedup_key, content_hash }
 }
 
 /// `prepare` on tokio's blocking pool: parsing and trimming up to `max_message_bytes` of mail is
@@ -410,6 +412,7 @@ pub async fn store_prepared(
             date,
             base: &base,
             visible_text: &p.visible,
+            removed: &p.removed,
             flags: &flags_json,
             parents: &parents,
             attachments: &m.attachments,

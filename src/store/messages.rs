@@ -63,6 +63,8 @@ pub struct NewMessage<'a> {
     /// The subject reduced for threading (already computed by the caller).
     pub base: &'a crate::thread::BaseSubject,
     pub visible_text: &'a str,
+    /// What the visible text left out, in message order (stored as JSON in `messages.removed`).
+    pub removed: &'a [crate::parse::reply::Removed],
     /// JSON array of flag names.
     pub flags: &'a str,
     /// Parent chain, nearest first.
@@ -326,7 +328,7 @@ impl Tx {
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64, StoreError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO messages (space_id, thread_id, inbound_id, message_id, from_addr, from_name, subject, date, \
-             visible_text, flags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             visible_text, flags, removed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(m.space_id)
         .bind(m.thread_id)
@@ -338,6 +340,7 @@ impl Tx {
         .bind(m.date)
         .bind(m.visible_text)
         .bind(m.flags)
+        .bind(serde_json::to_string(m.removed).unwrap_or_else(|_| "[]".into()))
         .fetch_one(self.conn())
         .await?;
         // One statement per table, not per row: each round trip to the database costs more than a row.

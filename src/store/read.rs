@@ -1,6 +1,7 @@
 //! The read side: threads and messages in the JSON shapes of docs/cli.md.
 
 use super::{Store, StoreError};
+use crate::parse::reply::RemovedKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -31,11 +32,36 @@ pub struct MessageView {
     pub date: DateTime<Utc>,
     pub subject: String,
     pub visible_text: String,
+    /// What the visible text left out (quote, attribution, signature, footer, forward), in order.
+    /// Not part of the `--json` shape (docs/cli.md); the text view and the web view show it.
+    #[serde(skip)]
+    pub removed: Vec<crate::parse::reply::Removed>,
     pub attachments: Vec<AttachmentView>,
     #[serde(skip)]
     pub from_name: Option<String>,
     #[serde(skip)]
     pub flags: Vec<String>,
+}
+
+impl MessageView {
+    /// What the visible text left out, in a few words: "attribution, quote (5 lines)".
+    pub fn removed_summary(&self) -> String {
+        let mut kinds: Vec<&str> = Vec::new();
+        for r in &self.removed {
+            let k = match r.kind {
+                RemovedKind::Quote => "quote",
+                RemovedKind::Attribution => "attribution",
+                RemovedKind::Forwarded => "forward",
+                RemovedKind::Signature => "signature",
+                RemovedKind::Footer => "footer",
+            };
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let lines: usize = self.removed.iter().map(|r| r.text.lines().count()).sum();
+        format!("{} ({lines} {})", kinds.join(", "), if lines == 1 { "line" } else { "lines" })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -66,11 +92,12 @@ struct MessageRow {
     subject: String,
     visible_text: String,
     flags: String,
+    removed: String,
 }
 
 const THREAD_SELECT: &str =
     "SELECT t.id, s.slug AS space, t.subject, t.started_at, t.last_activity_at FROM threads t JOIN spaces s ON s.id = t.space_id";
-const MESSAGE_SELECT: &str = "SELECT id, message_id, from_addr, from_name, date, subject, visible_text, flags FROM messages";
+const MESSAGE_SELECT: &str = "SELECT id, message_id, from_addr, from_name, date, subject, visible_text, flags, removed FROM messages";
 
 /// Thread statistics derived from its messages in date order.
 #[derive(Debug, Default)]
@@ -180,6 +207,7 @@ impl Store {
                     date: to_utc(m.date),
                     subject: m.subject,
                     visible_text: m.visible_text,
+                    removed: serde_json::from_str(&m.removed).unwrap_or_default(),
                     attachments: attachments.iter().filter(|a| a.message_id == m.id).cloned().collect(),
                     from_name: m.from_name,
                     flags: serde_json::from_str(&m.flags).unwrap_or_default(),
