@@ -179,7 +179,7 @@ mod tests {
         let spelled: Vec<&str> = OutboundState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(spelled, ["queued", "sending", "sent", "failed"]);
         let spelled: Vec<&str> = CommandState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(spelled, ["pending", "answered", "ignored"]);
+        assert_eq!(spelled, ["received", "pending", "answered", "ignored"]);
         let spelled: Vec<&str> = InboundState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(spelled, ["received", "processing", "stored", "failed", "quarantined"]);
         let spelled: Vec<&str> = DecisionSource::ALL.iter().map(|s| s.as_str()).collect();
