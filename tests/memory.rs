@@ -45,14 +45,17 @@ async fn deliver(addr: String, raw: Vec<u8>) -> usize {
 }
 
 /// Issue 11: with a 6 MiB size limit and a 64 MiB budget, eight clients sending 5 MiB messages
-/// at once keep the server's peak RSS under its idle RSS plus the budget; each message gets 250
-/// (after 452s, retried) and is stored once.
+/// at once keep the server's peak RSS under its idle RSS plus the budget, fan-out to a second
+/// member included; each message gets 250 (after 452s, retried), is stored once and copied once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_11_rss_stays_under_the_budget_with_concurrent_large_data() {
     const CLIENTS: usize = 8;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     process::setup(data);
+    // A second member, so every message is also fanned out: the planner's copy and its queue row
+    // count against the readers' room too.
+    process::ok(docket(data).args(["member", "add", "bob@example.org", "--space", "eng"]));
     let budget = 64 * MIB;
     let (mut child, addr) = process::serve(
         docket(data)
@@ -70,6 +73,10 @@ async fn issue_11_rss_stays_under_the_budget_with_concurrent_large_data() {
     while process::count(&url, "SELECT COUNT(*) FROM messages").await < 1 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let fanned = "SELECT COUNT(*) FROM outbound WHERE kind = 'fanout' AND recipient = 'bob@example.org' AND state = 'sent'";
+    while process::count(&url, fanned).await < 1 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tokio::time::sleep(Duration::from_millis(1500)).await; // an indexer round
     let idle = proc_kib(pid, "VmRSS") * 1024;
 
@@ -82,6 +89,9 @@ async fn issue_11_rss_stays_under_the_budget_with_concurrent_large_data() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await; // the indexer reads them too
+    while process::count(&url, fanned).await < 1 + CLIENTS as i64 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let peak = proc_kib(pid, "VmHWM") * 1024;
     process::signal(&child, "-TERM");
     assert!(child.wait().unwrap().success());

@@ -122,8 +122,13 @@ pub fn copy(raw: &[u8], h: &ListHeaders) -> Vec<u8> {
         }
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&crlf(body));
+    crlf_into(&mut out, body);
     out
+}
+
+/// The header block of a raw message (what [`wanted`] needs parsed; the bodies are not).
+pub fn head(raw: &[u8]) -> &[u8] {
+    split(raw).0
 }
 
 /// A To/Cc field with every `LOCAL+TOKEN@DOMAIN` of ours made `LOCAL@DOMAIN`: the author wrote
@@ -177,6 +182,12 @@ fn fields(head: &[u8]) -> Vec<(String, Vec<u8>)> {
 /// Bare LF → CRLF (RFC 5322 §2.1 lines end in CRLF).
 fn crlf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
+    crlf_into(&mut out, bytes);
+    out
+}
+
+/// [`crlf`] appended to `out`: a large body is converted once, in place, with no second copy.
+fn crlf_into(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut prev = 0u8;
     for &b in bytes {
         if b == b'\n' && prev != b'\r' {
@@ -185,7 +196,6 @@ fn crlf(bytes: &[u8]) -> Vec<u8> {
         out.push(b);
         prev = b;
     }
-    out
 }
 
 /// A display name as a header phrase: as is when it is plain ASCII words, quoted when it has
@@ -252,6 +262,24 @@ mod tests {
             raw: Vec::new(),
             source: "smtp".into(),
         }
+    }
+
+    /// Issue 11: the planner parses only the header block; automata are still known by it.
+    #[test]
+    fn the_header_block_alone_says_whether_to_fan_out() {
+        let msg = message("alice@x.org", "hi");
+        let whole =
+            |h: &str| format!("From: alice@x.org\r\nSubject: s\r\n{h}\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b--\r\n");
+        let report = whole("Content-Type: multipart/report; report-type=delivery-status; boundary=b");
+        assert_eq!(
+            head(report.as_bytes()),
+            b"From: alice@x.org\r\nSubject: s\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n"
+        );
+        assert!(!wanted(&msg, &crate::parse::mime::parse(head(report.as_bytes()))));
+        let auto = whole("Auto-Submitted: auto-replied\r\nContent-Type: multipart/mixed; boundary=b");
+        assert!(!wanted(&msg, &crate::parse::mime::parse(head(auto.as_bytes()))));
+        let human = whole("Content-Type: multipart/mixed; boundary=b");
+        assert!(wanted(&msg, &crate::parse::mime::parse(head(human.as_bytes()))));
     }
 
     #[test]

@@ -29,8 +29,9 @@ pub(super) async fn fan_out(ctx: &mut Ctx<'_>, report: &mut Report) -> Result<()
 }
 
 pub(super) async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut Queue<'_>) -> Result<(), NotifyError> {
-    let parsed = mime::parse(&msg.raw);
-    if !fanout::wanted(msg, &parsed) {
+    // Only the header decides (auto-reply, precedence, report); a whole parse would hold the
+    // decoded bodies of a large message through every copy below.
+    if !fanout::wanted(msg, &mime::parse(fanout::head(&msg.raw))) {
         return Ok(());
     }
     let (space, members, mutes) = ctx.space(msg.space_id).await?;
