@@ -1,10 +1,10 @@
 //! Mail to the commands address (`docket@DOMAIN`) as an intake stage. Once the SMTP/LMTP intake
 //! has committed it (`command_mail`, state `received`), each mail meets the DKIM check
-//! (`security.require_dkim`) and the sender policy, its command is parsed (`parse`, pure) and
+//! (`security.require_dkim`), the DMARC check (`security.dmarc`) and the sender policy, its command is parsed (`parse`, pure) and
 //! run (`answer`: mutes and unsubscribes change here), and what was asked and the reply owed are
 //! recorded (state `pending`), or why nothing is owed (`ignored`: automata, loops, forgeries get
 //! nothing, RFC 3834 §2). The outbound run only renders and queues the recorded reply.
-//! A mail whose DKIM check cannot run now stays `received`; the next tick looks at it again.
+//! A mail whose DKIM or DMARC check cannot run now stays `received`; the next tick looks at it again.
 
 mod answer;
 mod parse;
@@ -12,8 +12,8 @@ mod parse;
 pub use answer::{Answer, answer, help};
 pub use parse::{Command, Scope, parse};
 
-use super::auth::Authentication;
-use super::policy::{self, Facts, Verdict};
+use super::auth::Client;
+use super::policy::{self, Facts, Reason, Verdict};
 use crate::app::App;
 use crate::parse::{mime, reply};
 use crate::store::StoreError;
@@ -49,12 +49,12 @@ pub async fn after_commit(app: &App, dedup_key: &str) {
 /// another worker meanwhile.
 async fn decide(app: &App, id: i64, raw: &[u8], mail_from: Option<&str>) -> Result<bool, StoreError> {
     let parsed = mime::parse(raw);
-    // With `security.require_dkim`, commands need it too: a forged From must not mute or
-    // unsubscribe somebody.
-    let auth = super::authenticate(app, raw, &parsed).await;
-    if matches!(auth, Some(Authentication::Unavailable(_))) {
-        return Ok(false);
-    }
+    // Commands meet the same sender checks as posts (`security.require_dkim`, `security.dmarc`):
+    // a forged From must not mute or unsubscribe somebody. The client's address is not kept with
+    // the mail, so DMARC aligns by DKIM here.
+    let client = Client { ip: None, helo: None, mail_from: mail_from.map(str::to_string) };
+    let verdicts = super::authenticate_sender(app, raw, &parsed, &client, false).await;
+    let auth = verdicts.dkim;
     let facts = Facts {
         mail_from,
         parsed: &parsed,
@@ -64,7 +64,10 @@ async fn decide(app: &App, id: i64, raw: &[u8], mail_from: Option<&str>) -> Resu
         domain: &app.config.server.domain,
         auth: auth.as_ref(),
     };
-    let verdict = policy::decide(&facts);
+    let verdict = policy::judge(&facts, verdicts.dmarc.as_ref());
+    if matches!(verdict, Verdict::Reject(Reason::AuthUnavailable(_))) {
+        return Ok(false);
+    }
     let sender = parsed.from.as_ref().map(|f| f.email.to_ascii_lowercase());
     let (Verdict::Accept, Some(sender)) = (&verdict, sender) else {
         let why = match verdict {
@@ -110,7 +113,9 @@ mod tests {
     async fn app(dir: &std::path::Path) -> App {
         let mut config = Config::defaults_in(dir).unwrap();
         config.server.domain = "docket.test".into();
+        // No DNS in tests: DMARC finds no record unless a test publishes one.
         let app = App::open(config).await.unwrap();
+        let app = App { dkim: std::sync::Arc::new(crate::ingest::auth::Dkim::offline()), ..app };
         let space = app.store.add_space("eng", "Engineering", 0).await.unwrap();
         app.store.add_member(&space, "alice@example.org", "alice", &MemberSettings::default(), 0).await.unwrap();
         app
@@ -156,6 +161,31 @@ mod tests {
         assert_eq!(reply.title, "Muted");
         assert!(reply.lines[0].contains("No more copies of space eng"), "{:?}", reply.lines);
         assert!(!reply.stranger && !reply.send_digest);
+        drop(intake);
+        workers.flush().await;
+    }
+
+    /// Issue 11: mail to the commands address meets the From domain's DMARC policy like a post: a
+    /// forged, unaligned `mute` from a `p=reject` domain changes nothing and is owed no reply; when
+    /// the policy cannot be looked up now the mail waits (`received`) for the next tick.
+    #[tokio::test]
+    async fn a_forged_command_from_a_dmarc_domain_mutes_nobody() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path()).await;
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+        app.dkim.keys().add_record("_dmarc.example.org", "v=DMARC1; p=reject", until).unwrap();
+        let (intake, workers) = Intake::start(app.clone());
+        assert_eq!(send(&intake, "f1@example.org", "mute eng", "").await, 250);
+        let alice = app.store.member(1, "alice@example.org").await.unwrap().unwrap();
+        assert!(app.store.mutes(1).await.unwrap().is_empty(), "a forged command muted alice");
+        let got = rows(&app).await;
+        assert_eq!((got[0].0.as_deref(), got[0].1.as_str()), (None, "ignored"), "{got:?}");
+        assert!(got[0].2.as_deref().is_some_and(|why| why.contains("DMARC")), "{got:?}");
+        assert!(app.store.owed_command_replies().await.unwrap().is_empty());
+        app.dkim.keys().add_failure("_dmarc.example.org", until);
+        assert_eq!(send(&intake, "f2@example.org", "mute eng", "").await, 250);
+        assert_eq!(rows(&app).await[1].1, "received", "a DNS failure leaves the command for the next tick");
+        assert!(!app.store.mutes(1).await.unwrap().contains(&(alice.id, MUTE_SPACE)));
         drop(intake);
         workers.flush().await;
     }
