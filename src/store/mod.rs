@@ -11,6 +11,7 @@ pub mod search;
 pub mod spaces;
 pub mod states;
 pub mod unrendered;
+pub mod web;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
