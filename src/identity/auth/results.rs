@@ -3,40 +3,59 @@
 
 use super::{Authentication, aligned};
 
-/// Reads `dkim=` results of the Authentication-Results headers written by `authserv_id`
-/// (RFC 8601 §2.2); headers of any other id are ignored, as the MTA in front must strip forged ones.
-pub fn from_results(headers: &[String], authserv_id: &str, from_domain: &str) -> Authentication {
-    let mut seen = Vec::new();
-    for header in headers {
+/// One `method=result` of a trusted header with its `ptype.property=value` pairs, as written
+/// (comments removed; case and quotes left for the reader to normalise).
+struct Resinfo {
+    method: String,
+    result: String,
+    props: Vec<(String, String)>,
+}
+
+/// The results in the Authentication-Results headers written by `authserv_id` (RFC 8601 §2.2), in
+/// order; headers of any other id are skipped, as the MTA in front must strip forged ones.
+fn trusted_results<'a>(headers: &'a [String], authserv_id: &'a str) -> impl Iterator<Item = Resinfo> + 'a {
+    headers.iter().flat_map(move |header| {
         let clean = strip_comments(header);
         let mut parts = clean.split(';');
         let id = parts.next().and_then(|p| p.split_whitespace().next()).unwrap_or_default();
         if !id.eq_ignore_ascii_case(authserv_id) {
+            return Vec::new();
+        }
+        parts
+            .filter_map(|resinfo| {
+                let mut words = resinfo.split_whitespace();
+                let (method, result) = words.next().and_then(|w| w.split_once('='))?;
+                let props = words.filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                Some(Resinfo { method: method.to_string(), result: result.to_string(), props })
+            })
+            .collect()
+    })
+}
+
+/// Reads `dkim=` results of the Authentication-Results headers written by `authserv_id`
+/// (RFC 8601 §2.2); headers of any other id are ignored, as the MTA in front must strip forged ones.
+pub fn from_results(headers: &[String], authserv_id: &str, from_domain: &str) -> Authentication {
+    let mut seen = Vec::new();
+    for Resinfo { method, result, props } in trusted_results(headers, authserv_id) {
+        if !method.eq_ignore_ascii_case("dkim") {
             continue;
         }
-        for resinfo in parts {
-            let mut words = resinfo.split_whitespace();
-            let Some((method, result)) = words.next().and_then(|w| w.split_once('=')) else { continue };
-            if !method.eq_ignore_ascii_case("dkim") {
-                continue;
-            }
-            let domain = words
-                .filter_map(|w| w.split_once('='))
-                .find_map(|(k, v)| match k.to_ascii_lowercase().as_str() {
-                    "header.d" => Some(v.to_string()),
-                    "header.i" => v.rsplit_once('@').map(|(_, d)| d.to_string()),
-                    _ => None,
-                })
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            if result.eq_ignore_ascii_case("pass") && aligned(&domain, from_domain) {
-                return Authentication::Pass(domain);
-            }
-            if result.eq_ignore_ascii_case("temperror") {
-                return Authentication::Unavailable(format!("{authserv_id} reported dkim=temperror"));
-            }
-            seen.push(format!("dkim={result} header.d={domain}"));
+        let domain = props
+            .iter()
+            .find_map(|(k, v)| match k.to_ascii_lowercase().as_str() {
+                "header.d" => Some(v.to_string()),
+                "header.i" => v.rsplit_once('@').map(|(_, d)| d.to_string()),
+                _ => None,
+            })
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if result.eq_ignore_ascii_case("pass") && aligned(&domain, from_domain) {
+            return Authentication::Pass(domain);
         }
+        if result.eq_ignore_ascii_case("temperror") {
+            return Authentication::Unavailable(format!("{authserv_id} reported dkim=temperror"));
+        }
+        seen.push(format!("dkim={result} header.d={domain}"));
     }
     Authentication::Fail(if seen.is_empty() {
         format!("{authserv_id} reported no DKIM result for this message")
@@ -57,41 +76,29 @@ pub(super) enum Alignment {
 /// aligned `header.d`, or `spf=pass` with an aligned `smtp.mailfrom` (RFC 8601 §2.7, RFC 7489 §3.1).
 pub(super) fn results_alignment(headers: &[String], authserv_id: &str, from_domain: &str) -> Alignment {
     let mut temporary = None;
-    for header in headers {
-        let clean = strip_comments(header);
-        let mut parts = clean.split(';');
-        let id = parts.next().and_then(|p| p.split_whitespace().next()).unwrap_or_default();
-        if !id.eq_ignore_ascii_case(authserv_id) {
-            continue;
-        }
-        for resinfo in parts {
-            let mut words = resinfo.split_whitespace();
-            let Some((method, result)) = words.next().and_then(|w| w.split_once('=')) else { continue };
-            let (method, result) = (method.to_ascii_lowercase(), result.to_ascii_lowercase());
-            let props: Vec<(String, String)> = words
-                .filter_map(|w| w.split_once('='))
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase()))
-                .collect();
-            let prop = |name: &str| props.iter().find(|(k, _)| k == name).map(|(_, v)| v.rsplit_once('@').map_or(v.as_str(), |(_, d)| d));
-            let identity = match method.as_str() {
-                "dmarc" => prop("header.from"),
-                "dkim" => prop("header.d").or_else(|| prop("header.i")),
-                "spf" => prop("smtp.mailfrom").or_else(|| prop("smtp.helo")),
-                _ => continue,
-            };
-            let identity = identity.unwrap_or_default();
-            match result.as_str() {
-                "pass" if method == "dmarc" && identity.trim_end_matches('.') == from_domain.trim_end_matches('.') => {
-                    return Alignment::Aligned(format!("{authserv_id} reported dmarc=pass"));
-                }
-                // Relaxed alignment, approximated without a public-suffix list: one domain is
-                // the other or a parent of it.
-                "pass" if method != "dmarc" && (aligned(identity, from_domain) || aligned(from_domain, identity)) => {
-                    return Alignment::Aligned(format!("{authserv_id} reported {method}=pass for {identity}"));
-                }
-                "temperror" => temporary = Some(format!("{authserv_id} reported {method}=temperror")),
-                _ => {}
+    for resinfo in trusted_results(headers, authserv_id) {
+        let (method, result) = (resinfo.method.to_ascii_lowercase(), resinfo.result.to_ascii_lowercase());
+        let props: Vec<(String, String)> =
+            resinfo.props.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase())).collect();
+        let prop = |name: &str| props.iter().find(|(k, _)| k == name).map(|(_, v)| v.rsplit_once('@').map_or(v.as_str(), |(_, d)| d));
+        let identity = match method.as_str() {
+            "dmarc" => prop("header.from"),
+            "dkim" => prop("header.d").or_else(|| prop("header.i")),
+            "spf" => prop("smtp.mailfrom").or_else(|| prop("smtp.helo")),
+            _ => continue,
+        };
+        let identity = identity.unwrap_or_default();
+        match result.as_str() {
+            "pass" if method == "dmarc" && identity.trim_end_matches('.') == from_domain.trim_end_matches('.') => {
+                return Alignment::Aligned(format!("{authserv_id} reported dmarc=pass"));
             }
+            // Relaxed alignment, approximated without a public-suffix list: one domain is
+            // the other or a parent of it.
+            "pass" if method != "dmarc" && (aligned(identity, from_domain) || aligned(from_domain, identity)) => {
+                return Alignment::Aligned(format!("{authserv_id} reported {method}=pass for {identity}"));
+            }
+            "temperror" => temporary = Some(format!("{authserv_id} reported {method}=temperror")),
+            _ => {}
         }
     }
     temporary.map_or(Alignment::None, Alignment::TempError)
