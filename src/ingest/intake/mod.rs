@@ -2,6 +2,15 @@
 //! policy at the end of DATA, and the raw message is committed before the 250 — in group commits,
 //! so concurrent sessions share one fsync. Threading and recording follow in one background
 //! worker, batched the same way; a crash in between is finished by `ingest::recover`.
+//!
+//! This module holds the doors' side (the checks at RCPT and the end of DATA); `commit` writes
+//! the raw messages in group commits, `process` threads and records them in the background.
+
+mod commit;
+mod process;
+
+use commit::committer;
+use process::processor;
 
 use super::address::{self, Recipient};
 use super::auth::{Client, Verdicts};
@@ -9,13 +18,11 @@ use super::budget::Reservation;
 use super::policy::{Reason, Verdict};
 use super::refusal::Refusal;
 use super::session::Reply;
-use super::{Prepared, Source, StoredMessage, Target, reply_slot, store_prepared, token};
+use super::{Prepared, Source, token};
 use crate::app::App;
 use crate::store::StoreError;
-use crate::store::messages::{NewInbound, RawInsert};
-use crate::store::spaces::{Member, Space};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use crate::store::messages::RawInsert;
+use crate::store::spaces::Space;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -334,193 +341,6 @@ fn store_down(e: &StoreError) -> Reply {
     Reply::new(451, (4, 3, 0), "cannot store the message right now; try again later")
 }
 
-/// Commits jobs in batches: whatever queued while the previous commit was running goes together.
-async fn committer(app: App, mut jobs: mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        match write(&app, &batch).await {
-            Ok(results) => {
-                for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.done.send(Ok(result));
-                }
-            }
-            // One bad message must not fail its neighbours: retry each alone.
-            Err(_) if batch.len() > 1 => {
-                for job in batch {
-                    let result = write(&app, std::slice::from_ref(&job)).await.map(|mut r| r.remove(0));
-                    let _ = job.done.send(result);
-                }
-            }
-            Err(e) => {
-                if let Some(job) = batch.pop() {
-                    let _ = job.done.send(Err(e));
-                }
-            }
-        }
-    }
-}
-
-async fn write(app: &App, batch: &[Job]) -> Result<Vec<Vec<RawInsert>>, StoreError> {
-    let mut tx = app.store.begin().await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        let mut inserts = Vec::with_capacity(job.rows.len());
-        for row in &job.rows {
-            let insert = tx
-                .insert_inbound(&NewInbound {
-                    space_id: row.space.id,
-                    dedup_key: &job.dedup_key,
-                    content_hash: &job.content_hash,
-                    raw: &job.raw,
-                    source: job.source.as_str(),
-                    mail_from: job.mail_from.as_deref(),
-                    rcpt_to: &serde_json::to_string(&row.rcpt_to).unwrap_or_else(|_| "[]".into()),
-                    received_at: job.received_at,
-                })
-                .await?;
-            if let (RawInsert::Inserted(id), Some(reason)) = (&insert, &row.quarantine) {
-                tx.quarantine(*id, reason.code(), &reason.describe()).await?;
-                if let Some(to) = &row.notify {
-                    tx.insert_notice(row.space.id, to, reason.code(), &reason.describe(), *id, job.received_at).await?;
-                }
-            }
-            inserts.push(insert);
-        }
-        if job.commands {
-            tx.insert_command_mail(&job.dedup_key, &job.raw, job.mail_from.as_deref(), job.received_at).await?;
-        }
-        results.push(inserts);
-    }
-    tx.commit().await?;
-    Ok(results)
-}
-
-/// Threads and records committed deliveries, in arrival order, in batches; once the queue is
-/// drained, the deliveries that overflowed it are read back from the store.
-async fn processor(app: App, mut logged: mpsc::Receiver<Logged>, overflow: Arc<AtomicBool>, overflowed: Arc<AtomicU64>) {
-    loop {
-        let first = match logged.try_recv() {
-            Ok(l) => l,
-            Err(mpsc::error::TryRecvError::Empty) if overflow.swap(false, Ordering::AcqRel) => {
-                tracing::info!(
-                    overflowed = overflowed.load(Ordering::Relaxed),
-                    "processing fell behind; reading deliveries back from the store"
-                );
-                sweep(&app).await;
-                continue;
-            }
-            Err(_) => match logged.recv().await {
-                Some(l) => l,
-                None if overflow.swap(false, Ordering::AcqRel) => {
-                    sweep(&app).await;
-                    return;
-                }
-                None => return,
-            },
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match logged.try_recv() {
-                Ok(l) => batch.push(l),
-                Err(_) => break,
-            }
-        }
-        run(&app, &batch).await;
-    }
-}
-
-/// Processes the deliveries that are committed but still `received`, a batch at a time.
-async fn sweep(app: &App) {
-    let mut after = 0;
-    let mut spaces: HashMap<i64, Space> = HashMap::new();
-    loop {
-        let page = match app.store.unprocessed_inbound(after, MAX_BATCH as i64, super::PAGE_BYTES).await {
-            Ok(page) if page.is_empty() => return,
-            Ok(page) => page,
-            Err(e) => {
-                // Still `received`: the next sweep, or `recover` at the next start, finishes them.
-                tracing::warn!(error = %e, "could not read back overflowed deliveries");
-                return;
-            }
-        };
-        let mut batch = Vec::with_capacity(page.len());
-        for (inbound_id, space_id, raw, rcpt_to) in page {
-            after = inbound_id;
-            let space = match spaces.get(&space_id) {
-                Some(s) => s.clone(),
-                None => match app.store.space_by_id(space_id).await {
-                    Ok(s) => spaces.entry(space_id).or_insert(s).clone(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not read back overflowed deliveries");
-                        return;
-                    }
-                },
-            };
-            let rcpt_to = serde_json::from_str(&rcpt_to).unwrap_or_default();
-            let (_, prepared) = super::prepare_off_runtime(raw).await;
-            batch.push(Logged { inbound_id, space, prepared: Arc::new(prepared), rcpt_to, _held: None });
-        }
-        run(app, &batch).await;
-    }
-}
-
-/// Processes one batch, retrying while the store is unavailable.
-async fn run(app: &App, batch: &[Logged]) {
-    loop {
-        match process(app, batch).await {
-            Ok(()) => return,
-            Err(e) if e.is_temporary() => {
-                tracing::warn!(error = %e, "processing deferred; retrying");
-                tokio::time::sleep(RETRY_AFTER).await;
-            }
-            Err(_) => {
-                // One message the pipeline cannot take: process each alone so it is marked
-                // failed (and visible in `docket check`) without holding back the others.
-                for l in batch {
-                    let now = app.now().timestamp();
-                    if let Err(e) = super::process_logged(app, &l.space, l.inbound_id, &l.prepared, &l.rcpt_to, now).await {
-                        tracing::warn!(inbound.id = l.inbound_id, error = %e, "could not process a delivery");
-                    }
-                }
-                return;
-            }
-        }
-    }
-}
-
-async fn process(app: &App, batch: &[Logged]) -> Result<(), StoreError> {
-    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
-    for l in batch {
-        if let Entry::Vacant(slot) = members.entry(l.space.id) {
-            slot.insert(app.store.members(&l.space).await?);
-        }
-    }
-    let now = app.now().timestamp();
-    let mut tx = app.store.begin().await?;
-    let mut stored: Vec<StoredMessage> = Vec::new();
-    for l in batch {
-        if !tx.claim_inbound(l.inbound_id).await? {
-            continue;
-        }
-        let list = members.get(&l.space.id).map(Vec::as_slice).unwrap_or_default();
-        let target = Target { space: &l.space, members: list, config: &app.config };
-        let token = reply_slot(app, &l.space, &l.rcpt_to).map(|s| s.thread_id);
-        stored.push(store_prepared(&mut tx, &target, l.inbound_id, &l.prepared, token, now).await?);
-    }
-    tx.commit().await?;
-    for s in &stored {
-        tracing::info!(msg.row = s.id, space = %s.space, thread.id = s.thread_id, "stored");
-    }
-    tracing::debug!(count = stored.len(), "processed deliveries");
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -535,11 +355,11 @@ mod tests {
     }
 
     /// A delivery outside any budget.
-    fn unbudgeted() -> Reservation {
+    pub(super) fn unbudgeted() -> Reservation {
         Reservation::new(Budget::new(0))
     }
 
-    async fn one_space_app(dir: &std::path::Path) -> (App, Space) {
+    pub(super) async fn one_space_app(dir: &std::path::Path) -> (App, Space) {
         let mut config = Config::defaults_in(dir).unwrap();
         config.server.domain = "docket.test".into();
         let app = offline(App::open(config).await.unwrap());
@@ -570,35 +390,6 @@ mod tests {
         assert_eq!(budget.used(), 0, "processed: the share is back");
     }
 
-    /// Deliveries that overflow the processing queue wait in the store and are swept back in:
-    /// every accepted message ends up threaded, none twice. The processor starts only after the
-    /// deliveries, so a queue of one overflows by construction, not by scheduling.
-    #[tokio::test(flavor = "current_thread")]
-    async fn an_overflowing_queue_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let (app, space) = one_space_app(dir.path()).await;
-        let (commits, commit_rx) = mpsc::channel(1024);
-        let (logged, logged_rx) = mpsc::channel(1);
-        let (overflow, overflowed) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-        let committer = tokio::spawn(committer(app.clone(), commit_rx));
-        let intake = Intake { app: app.clone(), commits, logged, overflow: overflow.clone(), overflowed: overflowed.clone() };
-        let rcpt = vec![("eng@docket.test".to_string(), Rcpt::Space { space, token_member: None })];
-        for i in 0..5 {
-            let raw = format!("From: alice@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n");
-            let replies =
-                intake.deliver("alice@example.org", &rcpt, raw.into_bytes(), Source::Smtp, unbudgeted(), &Client::default()).await;
-            assert_eq!(replies[0].code, 250);
-        }
-        assert_eq!(overflowed.load(Ordering::Relaxed), 4, "the first waits in the queue of one, the other four overflow");
-        assert_eq!(count(&app, "state = 'stored'").await, 0, "nothing is processed yet");
-        let processor = tokio::spawn(processor(app.clone(), logged_rx, overflow, overflowed));
-        drop(intake);
-        Workers { committer, processor }.flush().await;
-        assert_eq!(count(&app, "state = 'stored'").await, 5);
-        let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(app.store.pool()).await.unwrap();
-        assert_eq!(messages, 5, "each message threaded once");
-    }
-
     /// Parsing runs on the blocking pool: on a one-thread runtime the parse of a large message is
     /// still under way when the task that started it yields, so timers and other sessions move.
     #[tokio::test(flavor = "current_thread")]
@@ -614,7 +405,7 @@ mod tests {
         assert_eq!(prepared.parsed.subject, "big");
     }
 
-    async fn count(app: &App, state: &str) -> i64 {
+    pub(super) async fn count(app: &App, state: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM inbound WHERE {state}");
         let (n,): (i64,) = sqlx::query_as(&sql).fetch_one(app.store.pool()).await.unwrap();
         n
