@@ -144,11 +144,18 @@ pub async fn run(app: App) -> Result<(), ServeError> {
     // Handlers first: a SIGTERM that arrives as soon as we say we listen must stop us cleanly.
     let stop_signal = stop_signal();
     let running = start(app).await?;
-    println!("smtp listening on {}", running.smtp);
+    // Where each door listens, one line each (a reader that closed stdout after the first line,
+    // as a supervisor script may, does not stop the server).
+    let mut doors = format!("smtp listening on {}\n", running.smtp);
     if let Some(l) = &running.lmtp {
-        println!("lmtp listening on {l}");
+        doors.push_str(&format!("lmtp listening on {l}\n"));
     }
-    println!("http listening on {}", running.http);
+    doors.push_str(&format!("http listening on {}\n", running.http));
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(doors.as_bytes()).and_then(|()| out.flush());
+    }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     stop_signal.await;
     tracing::info!("stopping: finishing sessions in flight");
