@@ -44,6 +44,17 @@ pub enum MemberCmd {
     },
     /// Change a member's settings (only the flags given).
     Set(MemberArgs),
+    /// Print a member's feed URLs (Atom decisions, iCalendar tasks); --rotate makes new ones.
+    Feeds {
+        /// The member's address.
+        email: String,
+        /// Make a new feed key first: the old URLs stop working.
+        #[arg(long)]
+        rotate: bool,
+        /// Print the URLs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a member from a space.
     Remove {
         /// The member's address.
@@ -252,6 +263,7 @@ pub async fn member(app: &App, cmd: MemberCmd) -> CliResult {
             }
             Ok(ExitCode::SUCCESS)
         }
+        MemberCmd::Feeds { email, rotate, json } => super::tokens::feeds(app, &email, rotate, json).await,
         MemberCmd::Remove { email, space } => {
             let email = space::email(&email)?;
             let target = app.store.require_space(&space).await?;
