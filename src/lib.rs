@@ -56,3 +56,4 @@ pub mod space;
 pub mod store;
 pub mod thread;
 pub mod tick;
+pub mod web;

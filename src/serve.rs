@@ -1,7 +1,7 @@
 //! `docket serve`: the long-running process. Binds the SMTP door (`smtp.listen`, or the socket
 //! systemd passes), the optional LMTP door, starts the intake workers and the scheduler, tells
-//! systemd READY, and on SIGTERM/SIGINT stops accepting, lets sessions in flight finish (bounded),
-//! flushes the queues and tells systemd STOPPING.
+//! the web door (`http.listen`), tells systemd READY, and on SIGTERM/SIGINT stops accepting, lets
+//! sessions and requests in flight finish (bounded), flushes the queues and tells systemd STOPPING.
 
 use crate::app::App;
 use crate::ingest::budget::Budget;
@@ -47,6 +47,8 @@ pub struct Running {
     /// Where the doors listen (`127.0.0.1:2525`, `unix:/run/docket/lmtp`).
     pub smtp: String,
     pub lmtp: Option<String>,
+    /// Where the web door listens (`127.0.0.1:8080`).
+    pub http: String,
     stop: watch::Sender<bool>,
     done: JoinHandle<()>,
     budget: Arc<Budget>,
@@ -97,6 +99,10 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
         (None, Some(spec)) => Some(lmtp::bind(spec).await.map_err(|source| bind_error("LMTP", spec, "lmtp.listen", source))?),
         (None, None) => None,
     };
+    let http_listener = tokio::net::TcpListener::bind(cfg.http.listen)
+        .await
+        .map_err(|source| bind_error("HTTP", &cfg.http.listen.to_string(), "http.listen", source))?;
+    let http_addr = http_listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.http.listen.to_string());
     // Only once the doors are ours: a second `serve` started by mistake on this host fails to
     // bind above and never takes back the claims of the one that is running.
     crate::notify::outbound::reclaim(&app).await?;
@@ -125,11 +131,12 @@ pub async fn start(app: App) -> Result<Running, ServeError> {
     if let Some(l) = lmtp_listener {
         doors.push(tokio::spawn(smtp::accept_loop(l, Arc::new(lmtp_door), intake.clone(), slots.clone(), stopped.clone())));
     }
+    let web = tokio::spawn(web_door(http_listener, app.clone(), stopped.clone()));
     let ticker = tokio::spawn(scheduler(app.clone(), stopped.clone()));
     let indexer = tokio::spawn(indexer(app.clone(), stopped.clone()));
-    let done = tokio::spawn(shut_down(doors, vec![ticker, indexer], intake, workers, slots, max, stopped));
-    tracing::info!(smtp = %smtp_addr, lmtp = ?lmtp_addr, "accepting mail");
-    Ok(Running { smtp: smtp_addr, lmtp: lmtp_addr, stop, done, budget })
+    let done = tokio::spawn(shut_down(doors, vec![web, ticker, indexer], intake, workers, slots, max, stopped));
+    tracing::info!(smtp = %smtp_addr, lmtp = ?lmtp_addr, http = %http_addr, "accepting mail");
+    Ok(Running { smtp: smtp_addr, lmtp: lmtp_addr, http: http_addr, stop, done, budget })
 }
 
 /// `docket serve`: runs until SIGTERM or SIGINT.
@@ -141,6 +148,7 @@ pub async fn run(app: App) -> Result<(), ServeError> {
     if let Some(l) = &running.lmtp {
         println!("lmtp listening on {l}");
     }
+    println!("http listening on {}", running.http);
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     stop_signal.await;
     tracing::info!("stopping: finishing sessions in flight");
@@ -194,6 +202,16 @@ async fn shut_down(
     drop(intake);
     if tokio::time::timeout(GRACE, workers.flush()).await.is_err() {
         tracing::warn!("intake queues not empty after {GRACE:?}; `serve` finishes them at the next start");
+    }
+}
+
+/// Serves the web pages, API and feeds until the stop; requests in flight finish (bounded by
+/// `GRACE` in `shut_down`, since the stop waits for this task).
+async fn web_door(listener: tokio::net::TcpListener, app: App, mut stopped: watch::Receiver<bool>) {
+    let router = crate::web::router(app);
+    let served = axum::serve(listener, router).with_graceful_shutdown(async move { stopping(&mut stopped).await });
+    if tokio::time::timeout(GRACE, served.into_future()).await.is_err() {
+        tracing::warn!("web requests still open after the grace period; closing them");
     }
 }
 

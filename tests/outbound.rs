@@ -28,6 +28,7 @@ fn configure_with(t: &mut TestApp, smtp_url: Option<&str>, extra: &[(&str, &str)
         ("DOCKET__DATABASE__URL".to_string(), t.app.config.database.url.clone()),
         ("DOCKET__SERVER__DOMAIN".to_string(), "docket.test".to_string()),
         ("DOCKET__HTTP__BASE_URL".to_string(), "https://docket.example.org".to_string()),
+        ("DOCKET__HTTP__LISTEN".to_string(), "127.0.0.1:0".to_string()),
     ]);
     if let Some(url) = smtp_url {
         env.insert("DOCKET__OUTBOUND__SMTP_URL".to_string(), url.to_string());
@@ -652,7 +653,7 @@ mod cli {
         use std::io::Write;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_docket"));
         cmd.current_dir(dir).args(args).env_remove("DOCKET_CONFIG").env("DOCKET__SERVER__DATA_DIR", dir.join("data"));
-        cmd.env("DOCKET__SERVER__DOMAIN", "docket.test");
+        cmd.env("DOCKET__SERVER__DOMAIN", "docket.test").env("DOCKET__HTTP__LISTEN", "127.0.0.1:0");
         // The binary's DMARC check would ask real DNS about the test domains: tests never do.
         cmd.env("DOCKET__SECURITY__DMARC", "false");
         for (k, v) in env {

@@ -12,6 +12,7 @@ pub mod spaces;
 pub mod states;
 pub mod tokens;
 pub mod unrendered;
+pub mod web;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

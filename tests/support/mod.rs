@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod golden;
+pub mod http;
 pub mod process;
 pub mod sink;
 pub mod skip;
@@ -70,6 +71,7 @@ pub async fn postgres() -> Option<TestApp> {
 /// finds no policy for the test domains).
 async fn open(mut config: Config, dir: tempfile::TempDir, backend: &'static str) -> TestApp {
     config.security.accept_from = docket::config::AcceptFrom::Anyone;
+    config.http.listen = ([127, 0, 0, 1], 0).into();
     let clock = Arc::new(FakeClock::new(t0()));
     let app = App::open_with_clock(config, clock.clone()).await.unwrap();
     let app = App { dkim: Arc::new(docket::ingest::auth::Dkim::offline()), ..app };

@@ -18,6 +18,7 @@ pub fn docket(data: &Path) -> Command {
         .env("DOCKET__SERVER__DATA_DIR", data)
         .env("DOCKET__SERVER__DOMAIN", "docket.test")
         .env("DOCKET__SMTP__LISTEN", "127.0.0.1:0")
+        .env("DOCKET__HTTP__LISTEN", "127.0.0.1:0")
         .env("DOCKET__SECURITY__PER_SENDER_PER_HOUR", "100000")
         .env("DOCKET__SECURITY__DMARC", "false")
         .env("RUST_LOG", "warn");
