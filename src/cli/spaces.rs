@@ -4,7 +4,7 @@ use super::{CliResult, print_json};
 use clap::{Args, Subcommand};
 use docket::app::App;
 use docket::space::{self, MemberSettings};
-use docket::store::spaces::Member;
+use docket::store::spaces::{Member, SpaceView};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -96,14 +96,6 @@ pub struct MemberArgs {
 }
 
 #[derive(Debug, Serialize)]
-struct SpaceJson {
-    slug: String,
-    name: String,
-    address: String,
-    members: usize,
-}
-
-#[derive(Debug, Serialize)]
 struct MemberJson {
     space: String,
     email: String,
@@ -171,7 +163,7 @@ pub async fn space(app: &App, cmd: SpaceCmd) -> CliResult {
         SpaceCmd::Add { slug, name, json } => {
             let slug = space::slug(&slug)?;
             let created = app.store.add_space(&slug, name.as_deref().unwrap_or(&slug), app.now().timestamp()).await?;
-            let out = SpaceJson { address: app.config.space_address(&created.slug), slug: created.slug, name: created.name, members: 0 };
+            let out = SpaceView { address: app.config.space_address(&created.slug), slug: created.slug, name: created.name, members: 0 };
             if json {
                 return print_json(&out);
             }
@@ -182,7 +174,7 @@ pub async fn space(app: &App, cmd: SpaceCmd) -> CliResult {
             let mut out = Vec::new();
             for s in app.store.spaces().await? {
                 let members = app.store.members(&s).await?.len();
-                out.push(SpaceJson { address: app.config.space_address(&s.slug), slug: s.slug, name: s.name, members });
+                out.push(SpaceView { address: app.config.space_address(&s.slug), slug: s.slug, name: s.name, members });
             }
             if json {
                 return print_json(&out);

@@ -95,16 +95,9 @@ struct Feeds {
 /// `docket member feeds EMAIL [--rotate]`: prints the feed URLs; `--rotate` makes a new key first.
 pub async fn feeds(app: &App, email: &str, rotate: bool, json: bool) -> CliResult {
     let email = docket::space::email(email)?;
-    let current = app.store.feed_generation(&email).await?;
-    let generation = if rotate { current + 1 } else { current };
-    let key = api_key::feed_key(app.secret.bytes(), &email, generation);
-    app.store.set_feed_key(&email, generation, &api_key::hash(&key), app.now().timestamp()).await?;
-    let base = app.config.http.base_url.trim_end_matches('/');
-    let out = Feeds {
-        decisions: format!("{base}/feeds/{key}/decisions.atom"),
-        tasks: format!("{base}/feeds/{key}/tasks.ics"),
-        email: email.clone(),
-    };
+    let key = docket::web::feeds::member_key(app, &email, rotate).await?;
+    let (decisions, tasks) = docket::web::feeds::urls(app, &key);
+    let out = Feeds { decisions, tasks, email: email.clone() };
     if json {
         return print_json(&out);
     }
