@@ -21,6 +21,7 @@ mod read;
 mod search;
 mod serve;
 mod spaces;
+mod tokens;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -104,6 +105,9 @@ enum Command {
     Check(admin::CheckArgs),
     /// Create a sample space with a short conversation.
     Demo(admin::DemoArgs),
+    /// Bearer tokens for the JSON API: create, list, revoke.
+    #[command(subcommand)]
+    Token(tokens::TokenCmd),
 }
 
 /// An error with the exit code it should produce.
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Migrate(args) => admin::migrate(&open(config).await?, args).await,
         Command::Check(args) => admin::check(config, args).await,
         Command::Demo(args) => admin::demo(&open(config).await?, args).await,
+        Command::Token(cmd) => tokens::token(&open(config).await?, cmd).await,
     }
 }
 

@@ -4,7 +4,7 @@ use super::{CliResult, print_json};
 use clap::{Args, Subcommand};
 use docket::app::App;
 use docket::space::{self, MemberSettings};
-use docket::store::spaces::Member;
+use docket::store::spaces::{Member, SpaceView};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -44,6 +44,17 @@ pub enum MemberCmd {
     },
     /// Change a member's settings (only the flags given).
     Set(MemberArgs),
+    /// Print a member's feed URLs (Atom decisions, iCalendar tasks); --rotate makes new ones.
+    Feeds {
+        /// The member's address.
+        email: String,
+        /// Make a new feed key first: the old URLs stop working.
+        #[arg(long)]
+        rotate: bool,
+        /// Print the URLs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a member from a space.
     Remove {
         /// The member's address.
@@ -82,14 +93,6 @@ pub struct MemberArgs {
     /// Print the member as JSON.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct SpaceJson {
-    slug: String,
-    name: String,
-    address: String,
-    members: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,7 +163,7 @@ pub async fn space(app: &App, cmd: SpaceCmd) -> CliResult {
         SpaceCmd::Add { slug, name, json } => {
             let slug = space::slug(&slug)?;
             let created = app.store.add_space(&slug, name.as_deref().unwrap_or(&slug), app.now().timestamp()).await?;
-            let out = SpaceJson { address: app.config.space_address(&created.slug), slug: created.slug, name: created.name, members: 0 };
+            let out = SpaceView { address: app.config.space_address(&created.slug), slug: created.slug, name: created.name, members: 0 };
             if json {
                 return print_json(&out);
             }
@@ -171,7 +174,7 @@ pub async fn space(app: &App, cmd: SpaceCmd) -> CliResult {
             let mut out = Vec::new();
             for s in app.store.spaces().await? {
                 let members = app.store.members(&s).await?.len();
-                out.push(SpaceJson { address: app.config.space_address(&s.slug), slug: s.slug, name: s.name, members });
+                out.push(SpaceView { address: app.config.space_address(&s.slug), slug: s.slug, name: s.name, members });
             }
             if json {
                 return print_json(&out);
@@ -252,6 +255,7 @@ pub async fn member(app: &App, cmd: MemberCmd) -> CliResult {
             }
             Ok(ExitCode::SUCCESS)
         }
+        MemberCmd::Feeds { email, rotate, json } => super::tokens::feeds(app, &email, rotate, json).await,
         MemberCmd::Remove { email, space } => {
             let email = space::email(&email)?;
             let target = app.store.require_space(&space).await?;

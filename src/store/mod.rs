@@ -10,6 +10,7 @@ pub mod read;
 pub mod search;
 pub mod spaces;
 pub mod states;
+pub mod tokens;
 pub mod unrendered;
 pub mod web;
 

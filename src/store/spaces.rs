@@ -14,6 +14,16 @@ pub struct Space {
     pub created_at: i64,
 }
 
+/// docs/cli.md JSON space (`docket space list --json`, `/api/v1/spaces`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SpaceView {
+    pub slug: String,
+    pub name: String,
+    /// The list address, `SLUG@DOMAIN`.
+    pub address: String,
+    pub members: usize,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Member {
     pub id: i64,

@@ -1,6 +1,8 @@
 //! The web door: `docket serve`'s HTTP server on `http.listen` — the router, the security headers
 //! every answer carries, the signed-in viewer, and the error pages handlers answer with.
 
+pub mod api;
+pub mod feeds;
 pub mod health;
 pub mod viewer;
 
@@ -20,6 +22,8 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/static/docket.css", get(stylesheet))
+        .nest(api::PREFIX, api::routes())
+        .merge(feeds::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
