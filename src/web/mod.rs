@@ -2,6 +2,9 @@
 //! every answer carries, the signed-in viewer, and the error pages handlers answer with.
 
 pub mod health;
+pub mod metrics;
+pub mod record;
+pub mod search;
 pub mod viewer;
 
 use crate::app::App;
@@ -19,6 +22,9 @@ pub use viewer::Viewer;
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(record::routes())
+        .route("/search", get(search::search))
+        .route("/metrics", get(metrics::metrics))
         .route("/static/docket.css", get(stylesheet))
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
