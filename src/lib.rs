@@ -48,6 +48,7 @@ pub mod display;
 pub mod identity;
 pub mod index;
 pub mod ingest;
+pub mod metrics;
 pub mod notify;
 pub mod parse;
 pub mod record;

@@ -207,6 +207,7 @@ impl Index {
 
     /// Runs a query (docs/cli.md JSON language). Hits carry their current thread from the store.
     pub async fn search(&self, store: &Store, query: &str, opts: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
+        let _timer = crate::metrics::search_timer();
         let found = self.find(query::parse(query)?, opts).await?;
         place(store, found).await
     }

@@ -224,6 +224,7 @@ pub async fn accept(app: &App, msg: InboundMessage, space: Option<&str>) -> Resu
 
 /// `accept`, knowing the sending host (`client`, for SPF): the pipe when the MTA passes it.
 pub async fn accept_from(app: &App, msg: InboundMessage, space: Option<&str>, client: &auth::Client) -> Result<Outcome, IngestError> {
+    let _timer = crate::metrics::ingest_timer();
     check_size(app, &msg.raw)?;
     let prepared = prepare(&msg.raw);
     let space = resolve_space(app, space, &msg.envelope, &prepared.parsed).await?;

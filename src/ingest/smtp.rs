@@ -168,6 +168,7 @@ pub async fn handle(
     intake: &Intake,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let _open = crate::metrics::session(door.source == Source::Lmtp);
     let mut session = Session::new(door.session.clone());
     let deadline = Deadline::session(door);
     deadline.run(conn.write_all(&session.greeting().to_bytes())).await?;

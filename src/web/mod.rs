@@ -4,6 +4,9 @@
 pub mod api;
 pub mod feeds;
 pub mod health;
+pub mod metrics;
+pub mod record;
+pub mod search;
 pub mod viewer;
 
 use crate::app::App;
@@ -21,6 +24,9 @@ pub use viewer::Viewer;
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(record::routes())
+        .route("/search", get(search::search))
+        .route("/metrics", get(metrics::metrics))
         .route("/static/docket.css", get(stylesheet))
         .nest(api::PREFIX, api::routes())
         .merge(feeds::routes())

@@ -192,6 +192,7 @@ impl Intake {
         held: Reservation,
         client: &Client,
     ) -> Vec<Reply> {
+        let _timer = crate::metrics::ingest_timer();
         if raw.iter().all(u8::is_ascii_whitespace) {
             return vec![Reply::new(554, (5, 6, 0), "empty message: nothing to store"); rcpts.len()];
         }

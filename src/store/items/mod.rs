@@ -2,10 +2,12 @@
 //! `write` holds what `record` writes inside a message's transaction; `views` the docs/cli.md
 //! JSON views read back (and the planner reads of items).
 
+mod pages;
 mod views;
 mod write;
 
 use super::states::{DecisionSource, ProposalStatus, TaskStatus};
+pub use pages::{DecisionQuery, Goal, TaskQuery};
 pub use views::{DecisionView, ObjectionView, ProposalView, TaskFilter, TaskView};
 
 /// An item reference like `T-4`.

@@ -78,7 +78,7 @@ pub struct TaskFilter {
 
 /// A decision row with what its view joins in: the space slug, the Message-ID, the goal slug.
 #[derive(Debug, sqlx::FromRow)]
-struct DecisionRecord {
+pub(super) struct DecisionRecord {
     #[sqlx(flatten)]
     row: DecisionRow,
     space: String,
@@ -86,9 +86,14 @@ struct DecisionRecord {
     goal: Option<String>,
 }
 
+/// The columns and joins a [`DecisionRecord`] is read with (`d` decisions, `s` spaces, `g` goals).
+pub(super) const DECISION_SELECT: &str = "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, s.slug AS space, m.message_id, g.slug AS goal \
+     FROM decisions d JOIN spaces s ON s.id = d.space_id LEFT JOIN messages m ON m.id = d.message_id \
+     LEFT JOIN goals g ON g.id = d.goal_id";
+
 /// A task row with what its view joins in, and its watchers and completion time.
 #[derive(Debug, sqlx::FromRow)]
-struct TaskRecord {
+pub(super) struct TaskRecord {
     #[sqlx(flatten)]
     row: TaskRow,
     space: String,
@@ -97,6 +102,12 @@ struct TaskRecord {
     done_at: Option<i64>,
     goal: Option<String>,
 }
+
+/// The columns and joins a [`TaskRecord`] is read with (`t` tasks, `s` spaces, `g` goals).
+pub(super) const TASK_SELECT: &str = "SELECT t.id, t.space_id, t.thread_id, t.title, t.owner, t.due, t.status, t.created_by, t.created_at, \
+     s.slug AS space, t.watchers, m.message_id, t.done_at, g.slug AS goal \
+     FROM tasks t JOIN spaces s ON s.id = t.space_id LEFT JOIN messages m ON m.id = t.message_id \
+     LEFT JOIN goals g ON g.id = t.goal_id";
 
 /// A proposal row with its space slug.
 #[derive(Debug, sqlx::FromRow)]
@@ -114,18 +125,17 @@ impl Store {
         thread_id: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Vec<DecisionView>, StoreError> {
-        let rows: Vec<DecisionRecord> = sqlx::query_as(
-            "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, s.slug AS space, m.message_id, g.slug AS goal \
-             FROM decisions d JOIN spaces s ON s.id = d.space_id LEFT JOIN messages m ON m.id = d.message_id \
-             LEFT JOIN goals g ON g.id = d.goal_id \
-             WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR d.thread_id = $2) \
-             ORDER BY d.decided_at DESC, d.id DESC LIMIT $3",
-        )
-        .bind(space)
-        .bind(thread_id)
-        .bind(limit.unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "{DECISION_SELECT} WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR d.thread_id = $2) \
+             ORDER BY d.decided_at DESC, d.id DESC LIMIT $3"
+        );
+        let rows: Vec<DecisionRecord> =
+            sqlx::query_as(&sql).bind(space).bind(thread_id).bind(limit.unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
+        self.decision_views(rows).await
+    }
+
+    /// The views of decision records (their linked tasks read per decision).
+    pub(super) async fn decision_views(&self, rows: Vec<DecisionRecord>) -> Result<Vec<DecisionView>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
         for DecisionRecord { row, space, message_id, goal } in rows {
             let tasks = self.linked(ItemKind::Decision, row.id, ItemKind::Task).await?;
@@ -146,23 +156,25 @@ impl Store {
     }
 
     pub async fn tasks(&self, f: &TaskFilter) -> Result<Vec<TaskView>, StoreError> {
-        let rows: Vec<TaskRecord> = sqlx::query_as(
-            "SELECT t.id, t.space_id, t.thread_id, t.title, t.owner, t.due, t.status, t.created_by, t.created_at, \
-             s.slug AS space, t.watchers, m.message_id, t.done_at, g.slug AS goal \
-             FROM tasks t JOIN spaces s ON s.id = t.space_id LEFT JOIN messages m ON m.id = t.message_id \
-             LEFT JOIN goals g ON g.id = t.goal_id \
-             WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR t.owner = $2) AND ($3 IS NULL OR t.status = $3) \
+        let sql = format!(
+            "{TASK_SELECT} WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR t.owner = $2) AND ($3 IS NULL OR t.status = $3) \
              AND ($4 IS NULL OR (t.status = 'open' AND t.due IS NOT NULL AND t.due < $4)) AND ($5 IS NULL OR t.thread_id = $5) \
-             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $6",
-        )
-        .bind(f.space.as_deref())
-        .bind(f.owner.as_deref())
-        .bind(f.status.map(TaskStatus::as_str))
-        .bind(f.overdue_at)
-        .bind(f.thread_id)
-        .bind(f.limit.unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $6"
+        );
+        let rows: Vec<TaskRecord> = sqlx::query_as(&sql)
+            .bind(f.space.as_deref())
+            .bind(f.owner.as_deref())
+            .bind(f.status.map(TaskStatus::as_str))
+            .bind(f.overdue_at)
+            .bind(f.thread_id)
+            .bind(f.limit.unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        self.task_views(rows).await
+    }
+
+    /// The views of task records (the decision each is linked to read per task).
+    pub(super) async fn task_views(&self, rows: Vec<TaskRecord>) -> Result<Vec<TaskView>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
         for TaskRecord { row, space, watchers, message_id, done_at, goal } in rows {
             let decision = self.linked(ItemKind::Task, row.id, ItemKind::Decision).await?.into_iter().next();

@@ -1,0 +1,150 @@
+//! Item reads for the web record pages: decisions and tasks of a set of spaces (a viewer's),
+//! filtered by goal, date, owner and status in SQL with a limit; goals by slug; task owners.
+
+use super::views::{DECISION_SELECT, DecisionRecord, TASK_SELECT, TaskRecord};
+use super::{DecisionView, TaskView};
+use crate::store::states::TaskStatus;
+use crate::store::{Store, StoreError};
+
+/// Which decisions a page lists, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionQuery {
+    /// Only these spaces (none: nothing).
+    pub space_ids: Vec<i64>,
+    pub goal: Option<String>,
+    /// One decision (`D-n`).
+    pub id: Option<i64>,
+    /// Decided at or after this unix second.
+    pub from: Option<i64>,
+    /// Decided before this unix second.
+    pub until: Option<i64>,
+    pub limit: i64,
+}
+
+/// Which tasks a page lists: those with a due time first, soonest first.
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    /// Only these spaces (none: nothing).
+    pub space_ids: Vec<i64>,
+    pub goal: Option<String>,
+    pub owner: Option<String>,
+    pub status: Option<TaskStatus>,
+    /// Only open tasks due before this time.
+    pub overdue_at: Option<i64>,
+    pub limit: i64,
+}
+
+/// A goal (`#goal SLUG [TITLE]`), with its space's slug.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Goal {
+    pub id: i64,
+    pub space_id: i64,
+    pub space: String,
+    pub slug: String,
+    pub title: Option<String>,
+    pub created_at: i64,
+}
+
+/// `a, b, c` for an `IN (…)` list of ids we hold (integers, so inlining them is safe).
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    pub async fn decisions_where(&self, q: &DecisionQuery) -> Result<Vec<DecisionView>, StoreError> {
+        if q.space_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{DECISION_SELECT} WHERE d.space_id IN ({}) AND ($1 IS NULL OR g.slug = $1) AND ($2 IS NULL OR d.id = $2) \
+             AND ($3 IS NULL OR d.decided_at >= $3) AND ($4 IS NULL OR d.decided_at < $4) \
+             ORDER BY d.decided_at DESC, d.id DESC LIMIT $5",
+            id_list(&q.space_ids)
+        );
+        let rows: Vec<DecisionRecord> =
+            sqlx::query_as(&sql).bind(q.goal.as_deref()).bind(q.id).bind(q.from).bind(q.until).bind(q.limit).fetch_all(&self.pool).await?;
+        self.decision_views(rows).await
+    }
+
+    pub async fn tasks_where(&self, q: &TaskQuery) -> Result<Vec<TaskView>, StoreError> {
+        if q.space_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{TASK_SELECT} WHERE t.space_id IN ({}) AND ($1 IS NULL OR g.slug = $1) AND ($2 IS NULL OR t.owner = $2) \
+             AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR (t.status = 'open' AND t.due IS NOT NULL AND t.due < $4)) \
+             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $5",
+            id_list(&q.space_ids)
+        );
+        let rows: Vec<TaskRecord> = sqlx::query_as(&sql)
+            .bind(q.goal.as_deref())
+            .bind(q.owner.as_deref())
+            .bind(q.status.map(TaskStatus::as_str))
+            .bind(q.overdue_at)
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        self.task_views(rows).await
+    }
+
+    /// The goals named `slug` in these spaces (one per space at most).
+    pub async fn goals_named(&self, slug: &str, space_ids: &[i64]) -> Result<Vec<Goal>, StoreError> {
+        if space_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT g.id, g.space_id, s.slug AS space, g.slug, g.title, g.created_at FROM goals g JOIN spaces s ON s.id = g.space_id \
+             WHERE g.slug = $1 AND g.space_id IN ({}) ORDER BY s.slug",
+            id_list(space_ids)
+        );
+        Ok(sqlx::query_as(&sql).bind(slug).fetch_all(&self.pool).await?)
+    }
+
+    /// Every goal of these spaces, by slug (for a filter's choices).
+    pub async fn goals_of(&self, space_ids: &[i64]) -> Result<Vec<Goal>, StoreError> {
+        if space_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT g.id, g.space_id, s.slug AS space, g.slug, g.title, g.created_at FROM goals g JOIN spaces s ON s.id = g.space_id \
+             WHERE g.space_id IN ({}) ORDER BY g.slug, s.slug LIMIT 500",
+            id_list(space_ids)
+        );
+        Ok(sqlx::query_as(&sql).fetch_all(&self.pool).await?)
+    }
+
+    /// The owners of tasks in these spaces, sorted (for a filter's choices).
+    pub async fn task_owners(&self, space_ids: &[i64]) -> Result<Vec<String>, StoreError> {
+        if space_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT owner FROM tasks WHERE owner IS NOT NULL AND space_id IN ({}) ORDER BY owner LIMIT 500",
+            id_list(space_ids)
+        );
+        let rows: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(o,)| o).collect())
+    }
+
+    /// The subjects of these threads, by id.
+    pub async fn thread_subjects(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!("SELECT id, subject FROM threads WHERE id IN ({})", id_list(&ids));
+        let rows: Vec<(i64, String)> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The time zone a member set in any of their spaces (the first that has one).
+    pub async fn member_time_zone(&self, email: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT tz FROM members WHERE email = $1 AND tz IS NOT NULL ORDER BY id LIMIT 1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(tz,)| tz))
+    }
+}
