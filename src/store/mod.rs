@@ -4,6 +4,7 @@
 
 pub mod intake;
 pub mod items;
+pub mod login;
 pub mod messages;
 pub mod outbound;
 pub mod read;

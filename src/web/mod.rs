@@ -2,6 +2,11 @@
 //! every answer carries, the signed-in viewer, and the error pages handlers answer with.
 
 pub mod health;
+pub mod home;
+pub mod login;
+pub mod sanitize;
+pub mod thread;
+pub mod unsubscribe;
 pub mod viewer;
 
 use crate::app::App;
@@ -20,6 +25,10 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/static/docket.css", get(stylesheet))
+        .merge(login::routes())
+        .merge(home::routes())
+        .merge(thread::routes())
+        .merge(unsubscribe::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
