@@ -9,6 +9,7 @@
 pub mod digest;
 pub mod fanout;
 pub mod jobs;
+pub mod login;
 pub mod loops;
 pub mod mailer;
 pub mod outbound;
@@ -28,6 +29,8 @@ pub enum Kind {
     Loop,
     Command,
     Notice,
+    /// A web sign-in link (`notify::login`).
+    Login,
 }
 
 impl Kind {
@@ -41,11 +44,12 @@ impl Kind {
             Kind::Loop => "loop",
             Kind::Command => "command",
             Kind::Notice => "notice",
+            Kind::Login => "login",
         }
     }
 
-    pub const ALL: [Kind; 8] =
-        [Kind::Fanout, Kind::Receipt, Kind::Reminder, Kind::Proposal, Kind::Digest, Kind::Loop, Kind::Command, Kind::Notice];
+    pub const ALL: [Kind; 9] =
+        [Kind::Fanout, Kind::Receipt, Kind::Reminder, Kind::Proposal, Kind::Digest, Kind::Loop, Kind::Command, Kind::Notice, Kind::Login];
 }
 
 impl std::fmt::Display for Kind {

@@ -102,6 +102,7 @@ templates! {
     DigestText, DigestHtml, "mail/digest.txt", "mail/digest.html";
     CommandText, CommandHtml, "mail/command.txt", "mail/command.html";
     NoticeText, NoticeHtml, "mail/notice.txt", "mail/notice.html";
+    LoginText, LoginHtml, "mail/login.txt", "mail/login.html";
 }
 
 /// The text and HTML parts of a model for a kind.
@@ -119,6 +120,7 @@ pub fn parts(kind: Kind, m: &Model) -> Result<(String, String), RenderError> {
         Kind::Digest => both(DigestText { m }.render(), DigestHtml { m }.render()),
         Kind::Notice => both(NoticeText { m }.render(), NoticeHtml { m }.render()),
         Kind::Command => both(CommandText { m }.render(), CommandHtml { m }.render()),
+        Kind::Login => both(LoginText { m }.render(), LoginHtml { m }.render()),
         // A copy is the author's own message with list headers (`fanout::copy`), never rendered.
         Kind::Fanout => Err(RenderError::NotTemplated(kind.as_str())),
     }

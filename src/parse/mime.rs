@@ -213,6 +213,17 @@ pub fn bodies(raw: &[u8]) -> (Option<String>, Option<String>) {
     (m.text, m.html)
 }
 
+/// The part of a raw message whose Content-ID is `cid` (angle brackets optional): its lower-cased
+/// content type and decoded bytes (the web thread page serves inline `cid:` images with it).
+pub fn inline_part(raw: &[u8], cid: &str) -> Option<(String, Vec<u8>)> {
+    let wanted = cid.trim().trim_start_matches('<').trim_end_matches('>');
+    let message = MessageParser::default().parse(raw)?;
+    let part = message.parts.iter().find(|p| p.content_id().is_some_and(|c| c.trim_matches(['<', '>']) == wanted))?;
+    let ct = part.content_type()?;
+    let kind = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_ascii_lowercase();
+    Some((kind, part.contents().to_vec()))
+}
+
 /// Visible text of a raw message (docs/mail-flow.md).
 pub fn trim_eml(raw: &[u8]) -> super::reply::Visible {
     let (text, html) = bodies(raw);

@@ -5,6 +5,7 @@
 pub mod gauges;
 pub mod intake;
 pub mod items;
+pub mod login;
 pub mod messages;
 pub mod outbound;
 pub mod read;

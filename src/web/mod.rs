@@ -4,9 +4,14 @@
 pub mod api;
 pub mod feeds;
 pub mod health;
+pub mod home;
+pub mod login;
 pub mod metrics;
 pub mod record;
+pub mod sanitize;
 pub mod search;
+pub mod thread;
+pub mod unsubscribe;
 pub mod viewer;
 
 use crate::app::App;
@@ -30,6 +35,10 @@ pub fn router(app: App) -> Router {
         .route("/static/docket.css", get(stylesheet))
         .nest(api::PREFIX, api::routes())
         .merge(feeds::routes())
+        .merge(login::routes())
+        .merge(home::routes())
+        .merge(thread::routes())
+        .merge(unsubscribe::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
         .with_state(app)

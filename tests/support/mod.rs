@@ -2,6 +2,7 @@
 //! schema when `DATABASE_URL` points at one), a fake clock, message builders and the golden runner.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod cluster;
 pub mod golden;
 pub mod http;
