@@ -210,6 +210,8 @@ async fn a_member_sees_only_their_spaces() {
         assert_eq!((theirs.status, absent.status), (404, 404), "{b}");
         assert_eq!(theirs.body, absent.body, "{b}: the same answer as for a thread that does not exist");
         assert!(!theirs.body.contains("Pager rota"));
+        assert_eq!(s.get("/t/abc", Some(&alice)).await.status, 404, "{b}: a thread id that is not a number is a missing page");
+        assert_eq!(s.get("/t/abc/m/x/cid/y", Some(&alice)).await.status, 404, "{b}");
         assert_eq!(s.get("/s/ops", Some(&alice)).await.status, 404, "{b}");
         assert_eq!(s.get("/s/nope", Some(&alice)).await.status, 404, "{b}");
         let space = s.get("/s/eng", Some(&alice)).await;

@@ -36,13 +36,13 @@ fn parse(text: &str) -> HashMap<String, f64> {
         let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line}"));
         let name = key.split('{').next().unwrap();
         assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
-        if let Some(labels) = key.strip_prefix(name) {
-            if !labels.is_empty() {
-                assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
-                for pair in labels[1..labels.len() - 1].split(',') {
-                    let (k, v) = pair.split_once('=').unwrap();
-                    assert!(k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && v.starts_with('"') && v.ends_with('"'), "{line}");
-                }
+        if let Some(labels) = key.strip_prefix(name)
+            && !labels.is_empty()
+        {
+            assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
+            for pair in labels[1..labels.len() - 1].split(',') {
+                let (k, v) = pair.split_once('=').unwrap();
+                assert!(k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && v.starts_with('"') && v.ends_with('"'), "{line}");
             }
         }
         let family = ["_bucket", "_sum", "_count"]
@@ -52,10 +52,10 @@ fn parse(text: &str) -> HashMap<String, f64> {
         let family = family.unwrap_or(name);
         assert!(kind.contains_key(family) && help.contains(family), "no HELP/TYPE for {line}");
         if name.ends_with("_bucket") {
-            if let Some((f, prev)) = &last_bucket {
-                if f == family {
-                    assert!(value >= *prev, "buckets not cumulative: {line}");
-                }
+            if let Some((f, prev)) = &last_bucket
+                && f == family
+            {
+                assert!(value >= *prev, "buckets not cumulative: {line}");
             }
             last_bucket = Some((family.to_string(), value));
         }

@@ -37,6 +37,8 @@ struct HitItem {
 #[derive(Template)]
 #[template(path = "web/search.html")]
 struct SearchPage {
+    /// The signed-in member (the nav's sign-out form).
+    v: Viewer,
     q: String,
     hits: Vec<HitItem>,
     error: Option<String>,
@@ -46,12 +48,12 @@ struct SearchPage {
 pub async fn search(viewer: Viewer, State(app): State<App>, Query(p): Query<Params>) -> Result<Response, WebError> {
     let q = p.q.unwrap_or_default().trim().to_string();
     if q.is_empty() {
-        return Ok(page(&SearchPage { q, hits: Vec::new(), error: None, searched: false })?.into_response());
+        return Ok(page(&SearchPage { v: viewer.clone(), q, hits: Vec::new(), error: None, searched: false })?.into_response());
     }
     let hits = match visible_hits(&app, &viewer, &q).await {
         Ok(hits) => hits,
         Err(e) if e.is_query() => {
-            let page = page(&SearchPage { q, hits: Vec::new(), error: Some(e.to_string()), searched: false })?;
+            let page = page(&SearchPage { v: viewer.clone(), q, hits: Vec::new(), error: Some(e.to_string()), searched: false })?;
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
         Err(IndexError::Store(e)) => return Err(e.into()),
@@ -74,7 +76,7 @@ pub async fn search(viewer: Viewer, State(app): State<App>, Query(p): Query<Para
             date: Stamp::new(h.date, tz),
         })
         .collect();
-    Ok(page(&SearchPage { q, hits, error: None, searched: true })?.into_response())
+    Ok(page(&SearchPage { v: viewer.clone(), q, hits, error: None, searched: true })?.into_response())
 }
 
 /// The best hits of the viewer's spaces: never another space's, whatever the query says.

@@ -63,7 +63,9 @@ async fn visible<'v>(app: &App, v: &'v Viewer, id: i64) -> Result<&'v Space, Web
     v.spaces.iter().find(|s| s.id == space_id).ok_or(WebError::NotFound)
 }
 
-async fn thread(State(app): State<App>, v: Viewer, Path(id): Path<i64>) -> Result<Html<String>, WebError> {
+async fn thread(State(app): State<App>, v: Viewer, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    // `/t/abc` is a page that does not exist, not a malformed request.
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let space = visible(&app, &v, id).await?;
     let tz = zone(&app, &v).await?;
     let t = app.store.thread(id, app.config.threads.loop_rounds as i64).await?;
@@ -119,7 +121,14 @@ fn mail_html(thread: i64, message: i64, raw: &[u8]) -> Option<String> {
     (!clean.trim().is_empty()).then_some(clean)
 }
 
-async fn inline_image(State(app): State<App>, v: Viewer, Path((id, msg, cid)): Path<(i64, i64, String)>) -> Result<Response, WebError> {
+async fn inline_image(
+    State(app): State<App>,
+    v: Viewer,
+    Path((id, msg, cid)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let (Ok(id), Ok(msg)) = (id.parse::<i64>(), msg.parse::<i64>()) else {
+        return Err(WebError::NotFound);
+    };
     visible(&app, &v, id).await?;
     let raw = app.store.message_raw(id, msg).await?.ok_or(WebError::NotFound)?;
     let (kind, bytes) = crate::parse::mime::inline_part(&raw, &cid).ok_or(WebError::NotFound)?;

@@ -22,6 +22,8 @@ pub struct Params {
 #[derive(Template)]
 #[template(path = "web/decisions.html")]
 struct ListPage {
+    /// The signed-in member (the nav's sign-out form).
+    v: Viewer,
     decisions: Vec<DecisionItem>,
     spaces: Vec<Choice>,
     goals: Vec<Choice>,
@@ -57,6 +59,7 @@ pub async fn list(viewer: Viewer, State(app): State<App>, Query(p): Query<Params
         }
     }
     page(&ListPage {
+        v: viewer.clone(),
         decisions: decision_items(&app, views, tz).await?,
         spaces: space_choices(&viewer, space),
         goals,
@@ -80,6 +83,8 @@ struct Said {
 #[derive(Template)]
 #[template(path = "web/decision.html")]
 struct OnePage {
+    /// The signed-in member (the nav's sign-out form).
+    v: Viewer,
     d: DecisionItem,
     messages: Vec<Said>,
     tasks: Vec<TaskItem>,
@@ -121,6 +126,7 @@ pub async fn one(viewer: Viewer, State(app): State<App>, Path(id): Path<String>)
         .collect();
     let now = app.now();
     page(&OnePage {
+        v: viewer.clone(),
         d: decision_items(&app, vec![view], tz).await?.pop().ok_or(WebError::NotFound)?,
         messages,
         tasks: task_items(&app, tasks, tz, now).await?,

@@ -13,6 +13,8 @@ use axum::response::Html;
 #[derive(Template)]
 #[template(path = "web/goal.html")]
 struct GoalPage {
+    /// The signed-in member (the nav's sign-out form).
+    v: Viewer,
     slug: String,
     title: String,
     spaces: Vec<String>,
@@ -36,6 +38,7 @@ pub async fn one(viewer: Viewer, State(app): State<App>, Path(slug): Path<String
     let tasks = app.store.tasks_where(&TaskQuery { space_ids, goal: Some(slug.clone()), limit: PAGE_ROWS, ..Default::default() }).await?;
     let now = app.now();
     page(&GoalPage {
+        v: viewer.clone(),
         spaces: goals.iter().map(|g| g.space.clone()).collect(),
         slug,
         title,

@@ -36,6 +36,8 @@ struct Group {
 #[derive(Template)]
 #[template(path = "web/tasks.html")]
 struct TasksPage {
+    /// The signed-in member (the nav's sign-out form).
+    v: Viewer,
     tabs: Vec<Tab>,
     view: &'static str,
     groups: Vec<Group>,
@@ -93,6 +95,7 @@ pub async fn list(viewer: Viewer, State(app): State<App>, Query(p): Query<TaskPa
     let mut statuses: Vec<Choice> = TaskStatus::ALL.iter().map(|s| Choice::new(s.as_str(), s.as_str(), current_status)).collect();
     statuses.push(Choice::new("any", "any", current_status));
     page(&TasksPage {
+        v: viewer.clone(),
         tabs: VIEWS.iter().map(|(v, label)| Tab { href: format!("/tasks?view={v}"), label, current: *v == view }).collect(),
         view,
         groups: groups.into_iter().filter(|g| !g.tasks.is_empty()).collect(),
@@ -134,6 +137,8 @@ struct ProposalItem {
 #[derive(Template)]
 #[template(path = "web/proposals.html")]
 struct ProposalsPage {
+    /// The signed-in member (the nav's sign-out form).
+    v: Viewer,
     tabs: Vec<Tab>,
     proposals: Vec<ProposalItem>,
     spaces: Vec<Choice>,
@@ -181,5 +186,5 @@ pub async fn proposals(viewer: Viewer, State(app): State<App>, Query(p): Query<P
         .chain(ProposalStatus::ALL.iter().map(|s| s.as_str()))
         .map(|s| Tab { href: format!("/proposals?status={s}"), label: s, current: s == current })
         .collect();
-    page(&ProposalsPage { tabs, proposals, spaces: space_choices(&viewer, space), status: current.to_string(), more })
+    page(&ProposalsPage { v: viewer.clone(), tabs, proposals, spaces: space_choices(&viewer, space), status: current.to_string(), more })
 }
