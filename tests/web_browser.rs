@@ -1,5 +1,6 @@
 //! The flows people use, in a real browser (headless Chromium over WebDriver): sign in through
-//! the link taken from the outbox, read a space and a thread, open "show quoted text", sign out.
+//! the link taken from the outbox, read a space and a thread, open "show quoted text", filter the
+//! decisions, open one, search from the nav box, sign out.
 //! Every page is photographed at 360 and 1280 px into target/screenshots/. Skips without
 //! chromium outside CI; fails under CI.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -99,6 +100,43 @@ async fn sign_in_read_a_thread_expand_quoted_text_and_sign_out() {
     assert_eq!(remote.attr("href").await.unwrap().as_deref(), Some("https://tracker.example/pixel.gif"));
     assert!(c.find_all(Locator::Css(".html-body img, .html-body script")).await.unwrap().is_empty(), "nothing remote loads, no script");
     b.shoot("thread-expanded").await;
+
+    // The record: filter the decisions by date in the form, clear the filter, open a decision.
+    c.goto(&format!("{base}/decisions")).await.unwrap();
+    c.wait().for_element(Locator::Css("form.filters")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("Ship on Thursday"));
+    b.shoot("decisions").await;
+    c.execute("document.getElementById('f-from').value = '2026-12-01'", vec![]).await.unwrap();
+    c.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::LinkText("Clear filters")).await.unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().query_pairs().find(|(k, _)| k == "from").map(|(_, v)| v.to_string()).as_deref(),
+        Some("2026-12-01")
+    );
+    let filtered = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(
+        filtered.contains("match these filters") && !filtered.contains("Ship on Thursday"),
+        "a decision of 24 Nov is not after 1 Dec: {filtered}"
+    );
+    b.shoot("decisions-filtered").await;
+    c.find(Locator::LinkText("Clear filters")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("a[href='/d/D-1']")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/d/D-1");
+    assert!(c.find(Locator::Css("main")).await.unwrap().text().await.unwrap().contains("Write the release notes"), "the decision's task");
+    b.shoot("decision").await;
+    for (path, name) in [("/tasks", "tasks"), ("/proposals", "proposals")] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+        b.shoot(name).await;
+    }
+    // Search from the box every page carries: the match is highlighted.
+    app.index.catch_up(&app.store, app.now().timestamp()).await.unwrap();
+    c.find(Locator::Css("#q")).await.unwrap().send_keys("thursday\u{E007}").await.unwrap();
+    let mark = c.wait().for_element(Locator::Css("p.snippet mark")).await.unwrap();
+    assert_eq!(mark.text().await.unwrap().to_lowercase(), "thursday");
+    assert_eq!(c.current_url().await.unwrap().path(), "/search");
+    b.shoot("search").await;
 
     c.find(Locator::Css("form.logout button")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#email")).await.unwrap();
