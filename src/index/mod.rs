@@ -212,6 +212,33 @@ impl Index {
         place(store, found).await
     }
 
+    /// The best hits of `spaces` only (never another space's, whatever the query says), for
+    /// searches on a member's behalf (the web page, mail to the commands address). The index first
+    /// catches up, unless another process (`serve`) holds it and keeps it current. Each space is
+    /// searched with the query plus `space:SLUG`; BM25 scores of one index are comparable across
+    /// those searches, so the merged list keeps the order relevance gives.
+    pub async fn search_spaces(
+        &self,
+        store: &Store,
+        query: &str,
+        spaces: &[&str],
+        opts: &SearchOptions,
+        now: i64,
+    ) -> Result<Vec<Hit>, IndexError> {
+        match self.catch_up(store, now).await {
+            Ok(_) | Err(IndexError::Locked(_)) => {}
+            Err(e) => tracing::warn!(error = %e, "search index not caught up before a search"),
+        }
+        let mut hits = Vec::new();
+        for slug in spaces {
+            let found = self.search(store, &format!("{query} space:{slug}"), opts).await?;
+            hits.extend(found.into_iter().filter(|h| h.space == *slug));
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.date.cmp(&a.date)));
+        hits.truncate(opts.limit);
+        Ok(hits)
+    }
+
     /// Opens the reader and runs the query on a blocking thread: segment reads and scoring are
     /// synchronous and would otherwise hold up every SMTP session sharing the runtime thread.
     async fn find(&self, parsed: query::Parsed, opts: &SearchOptions) -> Result<Vec<search::Found>, IndexError> {

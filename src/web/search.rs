@@ -81,18 +81,7 @@ pub async fn search(viewer: Viewer, State(app): State<App>, Query(p): Query<Para
 
 /// The best hits of the viewer's spaces: never another space's, whatever the query says.
 async fn visible_hits(app: &App, viewer: &Viewer, q: &str) -> Result<Vec<Hit>, IndexError> {
-    match app.index.catch_up(&app.store, app.now().timestamp()).await {
-        // Locked: another process (`serve`) holds the index and keeps it current.
-        Ok(_) | Err(IndexError::Locked(_)) => {}
-        Err(e) => tracing::warn!(error = %e, "search index not caught up before a web search"),
-    }
+    let slugs: Vec<&str> = viewer.spaces.iter().map(|s| s.slug.as_str()).collect();
     let opts = SearchOptions { limit: PAGE_HITS, ..Default::default() };
-    let mut hits = Vec::new();
-    for space in &viewer.spaces {
-        let found = app.index.search(&app.store, &format!("{q} space:{}", space.slug), &opts).await?;
-        hits.extend(found.into_iter().filter(|h| h.space == space.slug));
-    }
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.date.cmp(&a.date)));
-    hits.truncate(PAGE_HITS);
-    Ok(hits)
+    app.index.search_spaces(&app.store, q, &slugs, &opts, app.now().timestamp()).await
 }

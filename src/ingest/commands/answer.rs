@@ -117,32 +117,22 @@ pub async fn answer(app: &App, command: &Command, sender: &str, now: i64) -> Res
 const MAIL_HITS: usize = 10;
 
 /// `search QUERY` by mail: the best hits of the sender's own spaces (never another space's), with
-/// links. Each space is searched with the query plus `space:SLUG`; BM25 scores of one index are
-/// comparable across those searches, so the merged list keeps the order relevance gives.
+/// links.
 async fn search(app: &App, query: &str, spaces: &[(Member, String)], now: i64) -> Answer {
-    use crate::index::{IndexError, SearchOptions, render_text};
-    match app.index.catch_up(&app.store, now).await {
-        // Locked: `serve` holds the index and keeps it current.
-        Ok(_) | Err(IndexError::Locked(_)) => {}
-        Err(e) => tracing::warn!(error = %e, "search index not caught up before a search by mail"),
-    }
+    use crate::index::{SearchOptions, render_text};
+    let slugs: Vec<&str> = spaces.iter().map(|(_, slug)| slug.as_str()).collect();
     let opts = SearchOptions { limit: MAIL_HITS, ..Default::default() };
-    let mut hits = Vec::new();
-    for (_, slug) in spaces {
-        match app.index.search(&app.store, &format!("{query} space:{slug}"), &opts).await {
-            Ok(found) => hits.extend(found),
-            Err(e) if e.is_query() => {
-                let syntax = "Use words, \"a phrase\", and filters like from:alice kind:decision status:open after:2026-11-01.";
-                return Answer::new("Search", vec![format!("docket could not read the search: {e}"), syntax.into()]);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "search by mail failed");
-                return Answer::new("Search", vec!["Search is not available right now; please try again later.".into()]);
-            }
+    let hits = match app.index.search_spaces(&app.store, query, &slugs, &opts, now).await {
+        Ok(hits) => hits,
+        Err(e) if e.is_query() => {
+            let syntax = "Use words, \"a phrase\", and filters like from:alice kind:decision status:open after:2026-11-01.";
+            return Answer::new("Search", vec![format!("docket could not read the search: {e}"), syntax.into()]);
         }
-    }
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-    hits.truncate(MAIL_HITS);
+        Err(e) => {
+            tracing::warn!(error = %e, "search by mail failed");
+            return Answer::new("Search", vec!["Search is not available right now; please try again later.".into()]);
+        }
+    };
     let text = render_text(query, &hits, &app.config.http.base_url);
     Answer::new(format!("Search: {query}"), text.lines().map(str::to_string).collect())
 }
