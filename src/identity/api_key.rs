@@ -10,9 +10,14 @@ pub const TOKEN_PREFIX: &str = "dkt_";
 
 /// A new API token: `dkt_` and 256 random bits in hex.
 pub fn new_token() -> Result<String, getrandom::Error> {
+    Ok(format!("{TOKEN_PREFIX}{}", random_hex()?))
+}
+
+/// 256 random bits in hex (the body of every token docket hands out: API, session, CSRF, sign-in).
+pub fn random_hex() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
-    Ok(format!("{TOKEN_PREFIX}{}", hex(&bytes)))
+    Ok(hex(&bytes))
 }
 
 /// What the database keeps of a token or key: its SHA-256, hex.

@@ -4,11 +4,14 @@
 
 use super::WebError;
 use crate::app::App;
+use crate::identity::api_key::{self, constant_time_eq};
 use crate::store::spaces::Space;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use sha2::{Digest, Sha256};
+
+/// What the database keeps of a token: its SHA-256, hex.
+pub use crate::identity::api_key::hash as token_hash;
 
 /// The cookie that carries the session token (the database keeps only its SHA-256).
 pub const SESSION_COOKIE: &str = "docket_session";
@@ -72,14 +75,7 @@ impl axum::extract::OptionalFromRequestParts<App> for Viewer {
 
 /// A new random token (256 bits, hex): session tokens, CSRF tokens, login links.
 pub fn new_token() -> Result<String, WebError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(format!("no randomness: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// What the database keeps of a token: its SHA-256, hex.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    api_key::random_hex().map_err(|e| WebError::Internal(format!("no randomness: {e}")))
 }
 
 /// The value of cookie `name` in the request's Cookie headers.
@@ -105,10 +101,6 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 pub fn cleared_cookie(secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
