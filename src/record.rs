@@ -1,7 +1,10 @@
 //! Recording: a stored message's tag extraction becomes items (docs/tags.md). Mentions resolve against
 //! the space's members, refs against the store; commands (`#done`, `#assign`, `#due`, `#cancel`,
-//! `#reopen`, `#object`) apply only for members of the item's space. Anything that cannot apply is
-//! a warning and changes nothing. Runs inside the message's transaction, so it is all or nothing.
+//! `#reopen`, `#object`, `#withdraw`) apply only for members of the item's space. Meeting notes
+//! are recorded first and every item of the message links to them; a reply with new text from an
+//! asked member answers the thread's open asks; `supersedes D-n` retires D-n. Anything that cannot
+//! apply is a warning and changes nothing. Runs inside the message's transaction, so it is all or
+//! nothing.
 
 use crate::config::Config;
 use crate::parse::dates::{DateContext, Zone};
@@ -10,7 +13,7 @@ use crate::store::StoreError;
 use crate::store::items::{Change, ItemKind, Origin, TaskField};
 use crate::store::messages::Tx;
 use crate::store::spaces::{Member, Space};
-use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
+use crate::store::states::{AskStatus, DecisionSource, DecisionStatus, ProposalStatus, TaskStatus};
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Where the message was stored and who sent it.
@@ -24,6 +27,10 @@ pub struct Context<'a> {
     pub sender: Option<&'a str>,
     /// The message's date (unix seconds): when its items were decided or created.
     pub at: i64,
+    /// The message's subject (the title of meeting notes that name none).
+    pub subject: &'a str,
+    /// Whether the sender wrote new text (a reply that answers an ask).
+    pub has_text: bool,
 }
 
 /// What a message recorded, for receipts and the CLI.
@@ -79,22 +86,36 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
         Some(goal) => Some(tx.upsert_goal(ctx.space.id, &goal.slug, goal.title.as_deref(), ctx.at).await?),
         None => None,
     };
-    let origin = Origin {
+    let mut origin = Origin {
         space_id: ctx.space.id,
         thread_id: ctx.thread_id,
         message_id: Some(ctx.message_id),
         author: ctx.sender,
         at: ctx.at,
         goal_id,
+        notes_id: None,
     };
     let change = Change { by: ctx.sender, message_id: ctx.message_id, at: ctx.at };
+    // Answers first: an ask made in this message is not answered by it.
+    answer_asks(tx, ctx, &change, &mut out).await?;
     let mut created: Vec<(ItemKind, i64)> = Vec::new();
     for item in &ex.items {
         let made = match item.kind {
+            Kind::Notes => {
+                let title = if item.text.is_empty() { crate::thread::base_subject(ctx.subject).display } else { item.text.clone() };
+                let id = tx.insert_notes(&origin, &title).await?;
+                origin.notes_id = Some(id);
+                Some((ItemKind::Notes, id))
+            }
             Kind::Decision => {
                 let source = if item.origin == TagOrigin::Subject { DecisionSource::Subject } else { DecisionSource::Tag };
-                Some((ItemKind::Decision, tx.insert_decision(&origin, &item.text, source, None).await?))
+                let id = tx.insert_decision(&origin, &item.text, source, None).await?;
+                if let Some(old) = &item.supersedes {
+                    supersede(tx, ctx, old, id, &change, &mut out).await?;
+                }
+                Some((ItemKind::Decision, id))
             }
+            Kind::Ask => Some((ItemKind::Ask, create_ask(tx, ctx, &origin, item, &mut out.warnings).await?)),
             Kind::Task => Some((ItemKind::Task, create_task(tx, ctx, &origin, item, &mut out.warnings).await?)),
             Kind::Proposal => {
                 Some((ItemKind::Proposal, tx.insert_proposal(&origin, &item.text, item.closes_at.map(|t| t.timestamp())).await?))
@@ -127,6 +148,68 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
     }
     tx.save_warnings(ctx.message_id, &out.warnings).await?;
     Ok(out)
+}
+
+/// The open asks of the thread that this message answers: its sender wrote new text and is one
+/// of the asked members (or, for an ask of the whole space, anyone but the asker).
+async fn answer_asks(tx: &mut Tx, ctx: &Context<'_>, change: &Change<'_>, out: &mut Recorded) -> Result<(), StoreError> {
+    let Some(sender) = ctx.sender.filter(|_| ctx.has_text && ctx.sender_is_member()) else { return Ok(()) };
+    for ask in tx.open_asks_in(ctx.thread_id).await? {
+        let asked =
+            if ask.asked_of.is_empty() { ask.row.asked_by.as_deref() != Some(sender) } else { ask.asked_of.iter().any(|e| e == sender) };
+        if asked && tx.close_ask(ask.row.id, AskStatus::Answered, Some(sender), None, change).await? {
+            out.changed.push(ItemKind::Ask.label(ask.row.id));
+        }
+    }
+    Ok(())
+}
+
+async fn create_ask(
+    tx: &mut Tx,
+    ctx: &Context<'_>,
+    origin: &Origin<'_>,
+    item: &Item,
+    warnings: &mut Vec<String>,
+) -> Result<i64, StoreError> {
+    let mut asked: Vec<String> = Vec::new();
+    for mention in &item.asked_of {
+        match ctx.member(mention) {
+            Some(m) if !asked.contains(&m.email) => asked.push(m.email.clone()),
+            Some(_) => {}
+            None => warnings.push(format!("@{mention} is not a member of {}; the ask is not addressed to them", ctx.space.slug)),
+        }
+    }
+    if let Some(closes) = item.closes_at
+        && closes.timestamp() < ctx.at
+    {
+        warnings.push(format!("'{}' is already past: the ask closes at the next tick", item.due_text.as_deref().unwrap_or("the deadline")));
+    }
+    tx.insert_ask(origin, &item.text, &asked, item.closes_at.map(|t| t.timestamp()), item.default.as_deref()).await
+}
+
+/// `supersedes D-n`: D-n (of this space, still standing) is marked superseded by `new`; its open
+/// tasks are named for review.
+async fn supersede(tx: &mut Tx, ctx: &Context<'_>, old: &str, new: i64, change: &Change<'_>, out: &mut Recorded) -> Result<(), StoreError> {
+    let id = match resolve_ref(tx, ctx, old).await? {
+        Ok((ItemKind::Decision, id)) => id,
+        Ok(_) => return Ok(()),
+        Err(w) => {
+            out.warnings.push(format!("supersedes: {w}; nothing was superseded"));
+            return Ok(());
+        }
+    };
+    if tx.decision_status(id).await? == Some(DecisionStatus::Superseded) {
+        out.warnings.push(format!("{old} was already superseded; it stays as it was"));
+        return Ok(());
+    }
+    tx.supersede(id, new, change).await?;
+    out.changed.push(old.to_owned());
+    let open = tx.open_tasks_of_decision(id).await?;
+    if !open.is_empty() {
+        let list: Vec<String> = open.iter().map(|t| ItemKind::Task.label(*t)).collect();
+        out.warnings.push(format!("{old} is superseded; review its open tasks: {}", list.join(", ")));
+    }
+    Ok(())
 }
 
 async fn create_task(
@@ -212,6 +295,7 @@ async fn command(tx: &mut Tx, ctx: &Context<'_>, item: &Item, change: &Change<'_
         Verb::Due => "due",
         Verb::Cancel => "cancel",
         Verb::Reopen => "reopen",
+        Verb::Withdraw => return withdraw(tx, ctx, item, change, out).await,
     };
     if !ctx.sender_is_member() {
         out.warnings.push(format!("#{name}: only members of {} can change tasks", ctx.space.slug));
@@ -282,7 +366,42 @@ async fn command(tx: &mut Tx, ctx: &Context<'_>, item: &Item, change: &Change<'_
             let Some(due) = item.due else { return Ok(()) };
             tx.update_task(id, TaskField::Due, Some(due.timestamp().to_string()), task.due.map(|d| d.to_string()), change).await?;
         }
+        Verb::Withdraw => {}
     }
     out.changed.push(label);
+    Ok(())
+}
+
+/// `#withdraw [P-n]`: the proposer takes back their open proposal (default: their newest open one
+/// in this thread).
+async fn withdraw(tx: &mut Tx, ctx: &Context<'_>, item: &Item, change: &Change<'_>, out: &mut Recorded) -> Result<(), StoreError> {
+    let Some(sender) = ctx.sender else { return Ok(()) };
+    let id = match item.target.as_deref() {
+        Some(reference) => match resolve_ref(tx, ctx, reference).await? {
+            Ok((ItemKind::Proposal, id)) => id,
+            Ok(_) => return Ok(()),
+            Err(w) => {
+                out.warnings.push(format!("#withdraw: {w}"));
+                return Ok(());
+            }
+        },
+        None => match tx.open_proposal_of(ctx.thread_id, sender).await? {
+            Some(id) => id,
+            None => {
+                out.warnings.push("#withdraw: you have no open proposal in this thread (name one, like #withdraw P-2)".into());
+                return Ok(());
+            }
+        },
+    };
+    let Some(proposal) = tx.proposal(id).await? else { return Ok(()) };
+    let label = ItemKind::Proposal.label(id);
+    if proposal.author.as_deref() != Some(sender) {
+        out.warnings.push(format!("#withdraw {label}: only its proposer can withdraw it; it was left unchanged"));
+    } else if proposal.status != ProposalStatus::Open {
+        out.warnings.push(format!("{label} is already {}; it was not withdrawn", proposal.status));
+    } else {
+        tx.withdraw_proposal(id, change).await?;
+        out.changed.push(label);
+    }
     Ok(())
 }

@@ -192,7 +192,7 @@ async fn check_against_space(
     let mut warnings = Vec::new();
     let mut tx = app.store.begin().await?;
     for item in items {
-        for mention in item.owner.iter().chain(&item.watchers) {
+        for mention in item.owner.iter().chain(&item.watchers).chain(&item.asked_of) {
             if record::find_member(members, mention).is_none() {
                 warnings.push(format!("@{mention} is not a member of {}", space.slug));
             }
@@ -215,11 +215,18 @@ pub async fn decisions(app: &App, args: DecisionsArgs) -> CliResult {
     if list.is_empty() {
         println!("no decisions yet (write `#decision …` in a reply)");
     } else {
-        println!("{:<6} {:<10}  {:<12} {:<12} TEXT", "ID", "DECIDED", "SPACE", "TASKS");
+        println!("{:<6} {:<10}  {:<12} {:<10} {:<12} TEXT", "ID", "DECIDED", "SPACE", "STATUS", "TASKS");
     }
     for d in list {
         let tasks = if d.tasks.is_empty() { "-".to_string() } else { d.tasks.join(",") };
-        println!("{:<6} {}  {:<12} {:<12} {}", d.id, d.decided_at.format("%Y-%m-%d"), d.space, tasks, d.text);
+        let mut text = d.text.clone();
+        if let Some(old) = &d.supersedes {
+            text.push_str(&format!(" (supersedes {old})"));
+        }
+        if let Some(new) = &d.superseded_by {
+            text.push_str(&format!(" (superseded by {new})"));
+        }
+        println!("{:<6} {}  {:<12} {:<10} {:<12} {}", d.id, d.decided_at.format("%Y-%m-%d"), d.space, d.status, tasks, text);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -284,10 +291,13 @@ pub async fn tick(app: &App, args: TickArgs) -> CliResult {
     let out = &report.outbound;
     if args.json {
         let adopted: Vec<_> = report.adopted.iter().map(|(p, d)| serde_json::json!({"proposal": p, "decision": d})).collect();
+        let defaulted: Vec<_> = report.defaulted.iter().map(|(a, d)| serde_json::json!({"ask": a, "decision": d})).collect();
         let queued: serde_json::Map<String, serde_json::Value> = out.queued.iter().map(|(k, n)| (k.to_string(), (*n).into())).collect();
         return print_json(&serde_json::json!({
             "adopted": adopted,
             "blocked": report.blocked,
+            "defaulted": defaulted,
+            "expired": report.expired,
             "queued": queued,
             "sent": out.delivery.sent,
             "retrying": out.delivery.retrying,
@@ -311,7 +321,14 @@ pub async fn tick(app: &App, args: TickArgs) -> CliResult {
     for p in &report.blocked {
         println!("{p} blocked by objections");
     }
-    if report.adopted.is_empty() && report.blocked.is_empty() && out.queued.is_empty() && d.sent + d.retrying + d.failed == 0 {
+    for (a, d) in &report.defaulted {
+        println!("{a} unanswered: its default was decided as {d}");
+    }
+    for a in &report.expired {
+        println!("{a} closed unanswered (no default)");
+    }
+    let changed = !(report.adopted.is_empty() && report.blocked.is_empty() && report.defaulted.is_empty() && report.expired.is_empty());
+    if !changed && out.queued.is_empty() && d.sent + d.retrying + d.failed == 0 {
         println!("nothing due at {}", now.to_rfc3339());
     }
     Ok(ExitCode::SUCCESS)

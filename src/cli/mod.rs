@@ -15,6 +15,7 @@ macro_rules! println {
 }
 
 mod admin;
+mod asks;
 mod items;
 mod mail;
 mod read;
@@ -87,6 +88,10 @@ enum Command {
     Tasks(items::TasksArgs),
     /// List proposals and their objections.
     Proposals(items::ProposalsArgs),
+    /// List asks: open, answered, defaulted (their default became a decision) or expired.
+    Asks(asks::AsksArgs),
+    /// List meeting notes and the items each recorded.
+    Notes(asks::NotesArgs),
     /// Run the scheduler once at a given time: lazy consensus, then every outbound planner, and send.
     Tick(items::TickArgs),
     /// Show the digest a member would get (nothing is sent).
@@ -139,6 +144,8 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Decisions(args) => items::decisions(&open(config).await?, args).await,
         Command::Tasks(args) => items::tasks(&open(config).await?, args).await,
         Command::Proposals(args) => items::proposals(&open(config).await?, args).await,
+        Command::Asks(args) => asks::asks(&open(config).await?, args).await,
+        Command::Notes(args) => asks::notes(&open(config).await?, args).await,
         Command::Tick(args) => items::tick(&open(config).await?, args).await,
         Command::Digest(args) => items::digest(&open(config).await?, args).await,
         Command::Threads(args) => read::threads(&open(config).await?, args).await,

@@ -1,11 +1,12 @@
 //! Outbound mail. The planners are pure functions of (rows, now) saying what is due, each result
 //! keyed by (kind, recipient, item, period) so the same mail is never queued twice:
-//! `fanout`, `receipts`, `reminders`, `proposals` (lazy consensus and its notices), `digest`,
+//! `fanout`, `receipts`, `reminders`, `proposals` (lazy consensus and its notices), `asks`, `digest`,
 //! `loops`. `render` turns a plan into a mail (askama, text + HTML), `outbound` is the durable
 //! queue with retries, `mailer` the only lettre user, and `jobs` the I/O glue that loads rows,
 //! runs the planners at `now`, queues and sends (called by `tick`), including the replies the
 //! commands stage of the intake (`ingest::commands`) recorded as owed.
 
+pub mod asks;
 pub mod digest;
 pub mod fanout;
 pub mod jobs;
@@ -31,6 +32,8 @@ pub enum Kind {
     Notice,
     /// A web sign-in link (`notify::login`).
     Login,
+    /// An ask's reminder or outcome (`notify::asks`).
+    Ask,
 }
 
 impl Kind {
@@ -45,11 +48,22 @@ impl Kind {
             Kind::Command => "command",
             Kind::Notice => "notice",
             Kind::Login => "login",
+            Kind::Ask => "ask",
         }
     }
 
-    pub const ALL: [Kind; 9] =
-        [Kind::Fanout, Kind::Receipt, Kind::Reminder, Kind::Proposal, Kind::Digest, Kind::Loop, Kind::Command, Kind::Notice, Kind::Login];
+    pub const ALL: [Kind; 10] = [
+        Kind::Fanout,
+        Kind::Receipt,
+        Kind::Reminder,
+        Kind::Proposal,
+        Kind::Digest,
+        Kind::Loop,
+        Kind::Command,
+        Kind::Notice,
+        Kind::Login,
+        Kind::Ask,
+    ];
 }
 
 impl std::fmt::Display for Kind {

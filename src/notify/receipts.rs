@@ -67,6 +67,16 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
             closes.map_or("no closing time".to_string(), |c| format!("adopted {} unless someone objects", super::local_time(c, tz)));
         lines.push(Line { label: format!("P-{id}"), text: text.clone(), detail: format!("proposal, {closes}") });
     }
+    for a in &items.asks {
+        let asked = if a.asked_of.is_empty() { "everyone".to_string() } else { a.asked_of.join(", ") };
+        let closes = a.closes_at.map_or("no deadline".to_string(), |c| format!("answer by {}", super::local_time(c, tz)));
+        let default =
+            a.default.as_deref().map_or("no default: you are told if nobody answers".to_string(), |d| format!("if nobody answers: {d}"));
+        lines.push(Line { label: format!("A-{}", a.id), text: a.text.clone(), detail: format!("ask of {asked}, {closes}; {default}") });
+    }
+    for (id, title) in &items.notes {
+        lines.push(Line { label: format!("N-{id}"), text: title.clone(), detail: "meeting notes; every item above links to them".into() });
+    }
     for id in &items.objections {
         lines.push(Line {
             label: format!("P-{id}"),
@@ -79,7 +89,8 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
         lines.push(Line { label: GOAL.into(), text, detail: "every item above is linked to this goal".into() });
     }
     // One line per changed item: its title and every field that changed, old → new.
-    for c in items.changes.iter().filter(|c| !c.label.starts_with("P-")) {
+    // Proposal history is the tick's (adopted, blocked), except a withdrawal by this message.
+    for c in items.changes.iter().filter(|c| !c.label.starts_with("P-") || c.new.as_deref() == Some("withdrawn")) {
         let shown = |v: Option<&str>| match (c.field.as_str(), v) {
             (_, None) => "none".to_string(),
             ("due", Some(v)) => v.parse::<i64>().map_or(v.to_string(), |t| super::local_time(t, tz)),
@@ -150,6 +161,22 @@ mod tests {
         assert_eq!(r.labels(), ["T-5"], "the subject names items, not the goal");
         assert_eq!(r.lines[0].detail, "task, owner ann@x.org, watchers bob@x.org, kim@x.org, no due time");
         assert_eq!((r.lines[1].label.as_str(), r.lines[1].text.as_str()), ("goal", "launch (The v2 launch)"));
+        let asks = MessageItems {
+            asks: vec![crate::store::outbound::RecordedAsk {
+                id: 2,
+                text: "Ship as is?".into(),
+                closes_at: Some(1_795_795_200),
+                asked_of: vec!["bob@x.org".into()],
+                default: Some("we ship".into()),
+            }],
+            notes: vec![(1, "Weekly sync".into())],
+            changes: vec![change("P-3", "status", Some("open"), Some("withdrawn")), change("P-4", "status", Some("open"), Some("adopted"))],
+            ..Default::default()
+        };
+        let r = due(Receipts::Changes, &asks, tz).unwrap();
+        assert_eq!(r.labels(), ["A-2", "N-1", "P-3"], "a withdrawal shows, the tick's adoption does not");
+        assert_eq!(r.lines[0].detail, "ask of bob@x.org, answer by Fri 27 Nov 17:00 CET; if nobody answers: we ship");
+        assert_eq!(r.lines[2].detail, "changed: open → withdrawn");
         let warn_only = MessageItems { warnings: vec!["w".into()], ..Default::default() };
         assert!(due(Receipts::Changes, &warn_only, tz).is_some());
     }

@@ -103,6 +103,7 @@ templates! {
     CommandText, CommandHtml, "mail/command.txt", "mail/command.html";
     NoticeText, NoticeHtml, "mail/notice.txt", "mail/notice.html";
     LoginText, LoginHtml, "mail/login.txt", "mail/login.html";
+    AskText, AskHtml, "mail/ask.txt", "mail/ask.html";
 }
 
 /// The text and HTML parts of a model for a kind.
@@ -121,6 +122,7 @@ pub fn parts(kind: Kind, m: &Model) -> Result<(String, String), RenderError> {
         Kind::Notice => both(NoticeText { m }.render(), NoticeHtml { m }.render()),
         Kind::Command => both(CommandText { m }.render(), CommandHtml { m }.render()),
         Kind::Login => both(LoginText { m }.render(), LoginHtml { m }.render()),
+        Kind::Ask => both(AskText { m }.render(), AskHtml { m }.render()),
         // A copy is the author's own message with list headers (`fanout::copy`), never rendered.
         Kind::Fanout => Err(RenderError::NotTemplated(kind.as_str())),
     }
@@ -226,7 +228,7 @@ mod tests {
         let mut m = Model { title: "Recorded: <T-1> & more".into(), item: "T-1".into(), ..Default::default() };
         m.section("Tasks", vec![Row::new("T-1", "Fix <script>alert(1)</script>", "owner \"bob\"")]);
         m.warnings.push("could not understand 'whenever' as a date".into());
-        for kind in [Kind::Receipt, Kind::Reminder, Kind::Proposal, Kind::Loop, Kind::Digest, Kind::Command, Kind::Notice] {
+        for kind in [Kind::Receipt, Kind::Reminder, Kind::Proposal, Kind::Loop, Kind::Digest, Kind::Command, Kind::Notice, Kind::Ask] {
             let (text, html) = parts(kind, &m).unwrap();
             assert!(text.contains("Fix <script>alert(1)</script>"), "{kind:?}: {text}");
             assert!(html.contains("Fix &#60;script&#62;") || html.contains("Fix &lt;script&gt;"), "{kind:?}: {html}");

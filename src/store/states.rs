@@ -94,8 +94,8 @@ states! {
 }
 
 states! {
-    /// `proposals.status`: open → adopted (it became a decision) | blocked (objected to);
-    /// withdrawn is documented and never written yet.
+    /// `proposals.status`: open → adopted (it became a decision) | blocked (objected to) |
+    /// withdrawn (`#withdraw` by its proposer).
     ProposalStatus ("proposal") {
         Open = "open",
         Adopted = "adopted",
@@ -134,6 +134,27 @@ states! {
         Subject = "subject",
         /// An adopted proposal (lazy consensus).
         Proposal = "proposal",
+        /// An ask's `default:` applied when nobody answered in time.
+        Default = "default",
+    }
+}
+
+states! {
+    /// `decisions.status`: standing → superseded (a later `#decision … supersedes D-n`).
+    DecisionStatus ("decision") {
+        Standing = "standing",
+        Superseded = "superseded",
+    }
+}
+
+states! {
+    /// `asks.status`: open → answered (an asked member replied) | defaulted (its default became a
+    /// decision at the closing time) | expired (closed without an answer or a default).
+    AskStatus ("ask") {
+        Open = "open",
+        Answered = "answered",
+        Defaulted = "defaulted",
+        Expired = "expired",
     }
 }
 
@@ -168,6 +189,8 @@ mod tests {
         round_trip(CommandState::ALL);
         round_trip(DecisionSource::ALL);
         round_trip(ThreadStatus::ALL);
+        round_trip(DecisionStatus::ALL);
+        round_trip(AskStatus::ALL);
     }
 
     #[test]
@@ -183,7 +206,7 @@ mod tests {
         let spelled: Vec<&str> = InboundState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(spelled, ["received", "processing", "stored", "failed", "quarantined"]);
         let spelled: Vec<&str> = DecisionSource::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(spelled, ["tag", "subject", "proposal"]);
+        assert_eq!(spelled, ["tag", "subject", "proposal", "default"]);
     }
 
     /// `state = 'x'`, `status = 'x'` and `source = 'x'` in SQL text: (column, value).
@@ -211,7 +234,13 @@ mod tests {
                 .chain(OutboundState::ALL.iter().map(|s| s.as_str()))
                 .chain(CommandState::ALL.iter().map(|s| s.as_str()))
                 .collect(),
-            "status" => TaskStatus::ALL.iter().map(|s| s.as_str()).chain(ProposalStatus::ALL.iter().map(|s| s.as_str())).collect(),
+            "status" => TaskStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .chain(ProposalStatus::ALL.iter().map(|s| s.as_str()))
+                .chain(DecisionStatus::ALL.iter().map(|s| s.as_str()))
+                .chain(AskStatus::ALL.iter().map(|s| s.as_str()))
+                .collect(),
             _ => DecisionSource::ALL.iter().map(|s| s.as_str()).collect(),
         };
         spellings.contains(&value)

@@ -3,9 +3,10 @@
 //! Every step is idempotent: running it twice at one time, or again after a crash, queues nothing
 //! new. Work is paged (messages by id, members by id), so memory stays flat with the data size.
 //! One file per planner's job: `fanout_job` (copies and receipts), `notices`, `command_job`,
-//! `reminder_job`, `proposal_job`, `loop_job`, `digest_job`; `rerender` retries kept mail, `check`
+//! `reminder_job`, `proposal_job`, `ask_job`, `loop_job`, `digest_job`; `rerender` retries kept mail, `check`
 //! lists it for `docket check`, `preview` shows a digest without queueing it.
 
+mod ask_job;
 mod check;
 mod command_job;
 mod digest_job;
@@ -21,6 +22,7 @@ pub use check::unrenderable;
 pub use digest_job::{SpaceNews, digest_model, space_news};
 pub use preview::preview;
 
+use ask_job::ask_mail;
 use command_job::commands_mail;
 use digest_job::{digest_mail, digests};
 use fanout_job::fan_out;
@@ -90,6 +92,7 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<Report, NotifyError> {
     commands_mail(&mut ctx, &mut report).await?;
     reminders_mail(&mut ctx, &mut report).await?;
     proposal_mail(&mut ctx, &mut report).await?;
+    ask_mail(&mut ctx, &mut report).await?;
     let looping = loop_mail(&mut ctx, &mut report).await?;
     digests(&mut ctx, &mut report, &looping).await?;
     report.delivery = outbound::deliver(app, now).await?;

@@ -1,12 +1,13 @@
-//! The items of one tag block: decisions, tasks, proposals, objections, commands and `#goal`.
+//! The items of one tag block: decisions (and what they supersede), tasks, proposals, asks,
+//! objections, commands and `#goal`.
 
 use crate::parse::dates::{DateContext, parse_due};
 
 use super::lexer::{Block, Tag};
 use super::words::{DatePhrase, check_past, item_ref, phrase_text, refs_in, shorten, split_mentions, tidy, trailing_date};
-use super::{Extraction, GoalRef, Item, Kind, Verb};
+use super::{GoalRef, Item, Kind, Verb};
 
-pub(super) fn goal(block: &Block, out: &mut Extraction) {
+pub(super) fn goal(block: &Block, out: &mut Option<GoalRef>, warn: &mut impl FnMut(String)) {
     let (slug, title) = match block.text.split_once(' ') {
         Some((s, t)) => (s, Some(t.to_owned())),
         None => (block.text.as_str(), None),
@@ -17,15 +18,13 @@ pub(super) fn goal(block: &Block, out: &mut Extraction) {
         && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     let line = block.line;
     if !valid {
-        out.warnings.push(format!("line {line} (#goal): '{}' is not a goal slug (letters, digits, '-'); ignored", shorten(&slug)));
+        warn(format!("line {line} (#goal): '{}' is not a goal slug (letters, digits, '-'); ignored", shorten(&slug)));
         return;
     }
-    match &out.goal {
-        None => out.goal = Some(GoalRef { slug, title }),
+    match out {
+        None => *out = Some(GoalRef { slug, title }),
         Some(first) if first.slug == slug => {}
-        Some(first) => {
-            out.warnings.push(format!("line {line} (#goal): only one goal per message; '{slug}' ignored, '{}' used", first.slug))
-        }
+        Some(first) => warn(format!("line {line} (#goal): only one goal per message; '{slug}' ignored, '{}' used", first.slug)),
     }
 }
 
@@ -35,8 +34,14 @@ pub(super) fn items(block: &Block, ctx: &DateContext, warn: &mut impl FnMut(Stri
     let words: Vec<&str> = block.text.split(' ').filter(|w| !w.is_empty()).collect();
     let mut item = Item::new(Kind::Decision, block.line);
     match block.tag {
-        Tag::Decision => item.text = tidy(&words),
+        Tag::Decision => {
+            let (rest, supersedes) = supersedes(&words, warn);
+            item.text = tidy(&rest);
+            item.supersedes = supersedes;
+        }
         Tag::Action => return task(block, &words, ctx, warn).into_iter().collect(),
+        Tag::Ask => return ask(block, &words, ctx, warn).into_iter().collect(),
+        Tag::Withdraw => return withdraw(block, &words, warn).into_iter().collect(),
         Tag::Propose => {
             item.kind = Kind::Proposal;
             match trailing_date(&words, ctx) {
@@ -77,7 +82,7 @@ pub(super) fn items(block: &Block, ctx: &DateContext, warn: &mut impl FnMut(Stri
         Tag::Done | Tag::Cancel | Tag::Reopen | Tag::Assign | Tag::Due => {
             return command(block, &words, ctx, warn);
         }
-        Tag::Goal => return Vec::new(),
+        Tag::Goal | Tag::Notes => return Vec::new(),
     }
     if item.text.is_empty() && item.kind != Kind::Objection {
         warn("no text; ignored".into());
@@ -85,6 +90,86 @@ pub(super) fn items(block: &Block, ctx: &DateContext, warn: &mut impl FnMut(Stri
     }
     item.refs = refs_in(&item.text);
     vec![item]
+}
+
+/// `… supersedes D-3`: the words without that phrase, and the decision it names.
+fn supersedes<'w>(words: &[&'w str], warn: &mut impl FnMut(String)) -> (Vec<&'w str>, Option<String>) {
+    let Some(at) = words.iter().position(|w| w.trim_start_matches('(').eq_ignore_ascii_case("supersedes")) else {
+        return (words.to_vec(), None);
+    };
+    match words.get(at + 1).and_then(|w| item_ref(w)) {
+        Some(r) if r.starts_with("D-") => {
+            let rest = words[..at].iter().chain(&words[at + 2..]).copied().collect();
+            (rest, Some(r))
+        }
+        Some(r) => {
+            warn(format!("{r} is not a decision; only a decision (D-n) can be superseded"));
+            (words.to_vec(), None)
+        }
+        None => {
+            warn("'supersedes' needs a decision id, like 'supersedes D-3'; nothing was superseded".into());
+            (words.to_vec(), None)
+        }
+    }
+}
+
+/// `#ask TEXT [@who…] by DATE [default: ACTION]`.
+fn ask(block: &Block, words: &[&str], ctx: &DateContext, warn: &mut impl FnMut(String)) -> Option<Item> {
+    let mut item = Item::new(Kind::Ask, block.line);
+    let split = words.iter().position(|w| {
+        let w = w.trim_start_matches('(').to_ascii_lowercase();
+        w == "default:" || w == "default：" || w == "otherwise:"
+    });
+    let (asked, default) = match split {
+        Some(at) => (&words[..at], Some(tidy(&words[at + 1..]))),
+        None => (words, None),
+    };
+    let (mentions, rest) = split_mentions(asked);
+    let phrase = trailing_date(&rest, ctx);
+    item.text = tidy(phrase.as_ref().map_or(&rest[..], |p| &rest[..p.kept]));
+    if item.text.is_empty() {
+        warn("an ask needs a question; ignored".into());
+        return None;
+    }
+    match phrase {
+        Some(DatePhrase { text, when, .. }) => {
+            match when {
+                Ok(t) => {
+                    check_past(t, "closing time", ctx, warn);
+                    item.closes_at = Some(t);
+                }
+                Err(e) => warn(format!("{e}; the ask has no deadline")),
+            }
+            item.due_text = Some(text);
+        }
+        None => warn("no deadline ('by DATE'); the ask stays open until it is answered".into()),
+    }
+    match default {
+        Some(d) if d.is_empty() => warn("'default:' has no action after it; nothing will be decided on silence".into()),
+        Some(d) => item.default = Some(d.trim_end_matches(['.', ')']).to_owned()),
+        None => {}
+    }
+    item.asked_of = mentions.into_iter().map(str::to_owned).collect();
+    item.refs = refs_in(&item.text);
+    Some(item)
+}
+
+/// `#withdraw [P-n]`: the proposer takes back an open proposal (null target: this thread's).
+fn withdraw(block: &Block, words: &[&str], warn: &mut impl FnMut(String)) -> Option<Item> {
+    let mut item = Item::new(Kind::Command, block.line);
+    item.verb = Some(Verb::Withdraw);
+    let mut rest = words;
+    if let Some(r) = words.first().and_then(|w| item_ref(w)) {
+        if !r.starts_with("P-") {
+            warn(format!("{r} is not a proposal; #withdraw takes back a proposal (P-n); ignored"));
+            return None;
+        }
+        item.target = Some(r);
+        rest = &words[1..];
+    }
+    item.text = tidy(rest);
+    item.refs = refs_in(&item.text);
+    Some(item)
 }
 
 fn task(block: &Block, words: &[&str], ctx: &DateContext, warn: &mut impl FnMut(String)) -> Option<Item> {

@@ -14,7 +14,10 @@ pub(super) enum Tag {
     Due,
     Cancel,
     Reopen,
+    Withdraw,
     Goal,
+    Ask,
+    Notes,
 }
 
 impl Tag {
@@ -29,10 +32,24 @@ impl Tag {
             Tag::Due => "#due",
             Tag::Cancel => "#cancel",
             Tag::Reopen => "#reopen",
+            Tag::Withdraw => "#withdraw",
             Tag::Goal => "#goal",
+            Tag::Ask => "#ask",
+            Tag::Notes => "#notes",
         }
     }
+
+    /// `#goal` and `#notes` take their own line only and yield no item of the count.
+    pub(super) fn own_line(self) -> bool {
+        matches!(self, Tag::Goal | Tag::Notes)
+    }
 }
+
+/// Every `#name` a tag answers to, for "did you mean" hints.
+const TAG_NAMES: &[&str] = &[
+    "decision", "decided", "action", "todo", "task", "propose", "proposal", "object", "block", "done", "closed", "assign", "due", "cancel",
+    "reopen", "withdraw", "goal", "ask", "notes",
+];
 
 /// `#name` tags and their aliases (docs/tags.md table), lower-case.
 fn hash_tag(name: &str) -> Option<Tag> {
@@ -46,17 +63,21 @@ fn hash_tag(name: &str) -> Option<Tag> {
         "due" => Tag::Due,
         "cancel" => Tag::Cancel,
         "reopen" => Tag::Reopen,
+        "withdraw" => Tag::Withdraw,
         "goal" => Tag::Goal,
+        "ask" => Tag::Ask,
+        "notes" => Tag::Notes,
         _ => return None,
     })
 }
 
-/// Word aliases that need a colon: `Decision:`, `Decided:`, `Action:`, `TODO:`, `Proposal:`.
+/// Word aliases that need a colon: `Decision:`, `Decided:`, `Action:`, `TODO:`, `Proposal:`, `Ask:`.
 fn word_tag(name: &str) -> Option<Tag> {
     Some(match name {
         "decision" | "decided" => Tag::Decision,
         "action" | "todo" => Tag::Action,
         "proposal" => Tag::Propose,
+        "ask" => Tag::Ask,
         _ => return None,
     })
 }
@@ -119,6 +140,42 @@ pub(super) fn tag_of(line: &str) -> Option<(Tag, &str)> {
     }
 }
 
+/// A line-start `#word` that is no tag but one or two letters away from one (`#desicion`): the
+/// word as written and the tag it probably meant.
+pub(super) fn near_miss(line: &str) -> Option<(String, &'static str)> {
+    let body = strip_marker(line.trim_start()).strip_prefix('#')?;
+    let len = body.bytes().take(13).take_while(u8::is_ascii_alphabetic).count();
+    if !(3..=12).contains(&len) || tag_of(line).is_some() {
+        return None;
+    }
+    let after = &body[len..];
+    if !(after.is_empty() || after.starts_with([' ', '\t', ':', '：'])) {
+        return None;
+    }
+    let word = body[..len].to_ascii_lowercase();
+    let limit = if len <= 4 { 1 } else { 2 };
+    let (name, distance) = TAG_NAMES.iter().map(|n| (*n, edit_distance(&word, n))).min_by_key(|(_, d)| *d)?;
+    // `#decisions` or `#tasks` are words, not typos.
+    let plural = word.strip_suffix('s').is_some_and(|w| TAG_NAMES.contains(&w));
+    (distance <= limit && !plural).then(|| (body[..len].to_owned(), name))
+}
+
+/// Levenshtein distance of two short ASCII words (at most 13 letters: bounded work).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// A tag and its text, gathered from the lines.
 pub(super) struct Block {
     pub(super) tag: Tag,
@@ -163,9 +220,18 @@ impl Block {
     }
 }
 
-/// Splits the text into tag blocks; returns them and how many item tags were over the cap.
-pub(super) fn blocks(text: &str) -> (Vec<Block>, usize) {
+/// The tag blocks of a text, how many item tags were over the cap, and the near-miss `#words`
+/// (line, as written, meant).
+pub(super) struct Blocks {
+    pub(super) blocks: Vec<Block>,
+    pub(super) ignored: usize,
+    pub(super) near_misses: Vec<(usize, String, &'static str)>,
+}
+
+/// Splits the text into tag blocks.
+pub(super) fn blocks(text: &str) -> Blocks {
     let mut blocks: Vec<Block> = Vec::new();
+    let mut near_misses = Vec::new();
     let mut open = false;
     // A tag written as a list item ends at the next list item (its sibling).
     let mut listed = false;
@@ -177,7 +243,7 @@ pub(super) fn blocks(text: &str) -> (Vec<Block>, usize) {
             open = false;
         } else if let Some((tag, rest)) = tag_of(line) {
             open = false;
-            if tag != Tag::Goal {
+            if !tag.own_line() {
                 item_tags += 1;
                 if item_tags > MAX_ITEMS {
                     continue;
@@ -186,16 +252,21 @@ pub(super) fn blocks(text: &str) -> (Vec<Block>, usize) {
             let mut block = Block::new(tag, i + 1);
             block.push_line(rest);
             blocks.push(block);
-            // docs/tags.md: text runs on; `#goal` takes its own line only.
-            open = tag != Tag::Goal;
+            // docs/tags.md: text runs on; `#goal` and `#notes` take their own line only.
+            open = !tag.own_line();
             listed = is_list_item(line);
         } else if listed && is_list_item(line) {
             open = false;
-        } else if open && let Some(block) = blocks.last_mut() {
-            block.push_line(line);
+        } else {
+            if let Some((word, meant)) = near_miss(line) {
+                near_misses.push((i + 1, word, meant));
+            }
+            if open && let Some(block) = blocks.last_mut() {
+                block.push_line(line);
+            }
         }
     }
-    (blocks, item_tags.saturating_sub(MAX_ITEMS))
+    Blocks { blocks, ignored: item_tags.saturating_sub(MAX_ITEMS), near_misses }
 }
 
 #[cfg(test)]
@@ -233,5 +304,24 @@ mod tests {
         check("> #decision quoted", None);
         check("Todo list for today", None);
         check("#action\u{a0}nbsp", Some(("#action", "nbsp")));
+        check("#ask can we ship? @bob by friday", Some(("#ask", "can we ship? @bob by friday")));
+        check("Ask: can we ship?", Some(("#ask", "can we ship?")));
+        check("#notes Weekly sync", Some(("#notes", "Weekly sync")));
+        check("#withdraw P-2", Some(("#withdraw", "P-2")));
+    }
+
+    #[test]
+    fn near_misses() {
+        let miss = |line: &str| near_miss(line).map(|(w, m)| (w, m.to_owned()));
+        assert_eq!(miss("#desicion use X"), Some(("desicion".into(), "decision".into())));
+        assert_eq!(miss("- #acton: ship"), Some(("acton".into(), "action".into())));
+        assert_eq!(miss("#propse x by friday"), Some(("propse".into(), "propose".into())));
+        assert_eq!(miss("#decision use X"), None);
+        assert_eq!(miss("#decisions are hard"), None);
+        assert_eq!(miss("#general chat"), None);
+        assert_eq!(miss("#1 priority"), None);
+        assert_eq!(miss("#hashtag"), None);
+        assert_eq!(miss("we #desicion"), None);
+        assert_eq!(miss("#desicionmaking"), None);
     }
 }

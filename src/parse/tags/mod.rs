@@ -47,8 +47,8 @@ use serde::Serialize;
 
 use super::dates::DateContext;
 use items::{goal, items};
-use lexer::{Tag, blocks};
-use subject::subject_decision;
+use lexer::{Blocks, Tag, blocks};
+use subject::{subject_decision, subject_notes};
 
 /// At most this many item tags are read from one message.
 pub const MAX_ITEMS: usize = 200;
@@ -86,6 +86,8 @@ pub enum Kind {
     Proposal,
     Objection,
     Command,
+    Ask,
+    Notes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,6 +98,7 @@ pub enum Verb {
     Due,
     Cancel,
     Reopen,
+    Withdraw,
 }
 
 /// Where an item came from (docs/cli.md JSON decision `source`); not part of the parse JSON.
@@ -125,6 +128,12 @@ pub struct Item {
     pub verb: Option<Verb>,
     /// Commands and objections: the item acted on; null = the thread's default (docs/tags.md).
     pub target: Option<String>,
+    /// An ask's `@mentions` as written (empty: the whole space).
+    pub asked_of: Vec<String>,
+    /// An ask's `default: ACTION`: what is decided when nobody answers by its closing time.
+    pub default: Option<String>,
+    /// A decision's `supersedes D-n`.
+    pub supersedes: Option<String>,
     /// 1-based line of the tag in the visible text (for the store's warnings).
     #[serde(skip)]
     pub line: usize,
@@ -146,6 +155,9 @@ impl Item {
             refs: Vec::new(),
             verb: None,
             target: None,
+            asked_of: Vec::new(),
+            default: None,
+            supersedes: None,
             line,
             origin: Origin::Tag,
         }
@@ -155,19 +167,41 @@ impl Item {
 /// Reads the tags of one message. docs/tags.md.
 pub fn extract(input: &TagInput) -> Extraction {
     let mut out = Extraction { items: Vec::new(), goal: None, warnings: Vec::new() };
-    let (blocks, ignored) = blocks(input.visible_text);
+    let Blocks { blocks, ignored, near_misses } = blocks(input.visible_text);
+    // Warnings are reported in line order; the message-wide ones last.
+    let mut warnings: Vec<(usize, String)> = near_misses
+        .into_iter()
+        .map(|(line, word, meant)| {
+            (line, format!("line {line}: '#{word}' is not a tag (did you mean #{meant}?); the line was read as text"))
+        })
+        .collect();
     let mut saw_item_tag = false;
+    let mut notes: Option<Item> = None;
     let mut over = 0usize;
     for block in &blocks {
+        let line = block.line;
         if block.truncated {
-            out.warnings.push(format!("line {} ({}): text longer than {MAX_TEXT_CHARS} characters was cut", block.line, block.tag.name()));
+            warnings.push((line, format!("line {line} ({}): text longer than {MAX_TEXT_CHARS} characters was cut", block.tag.name())));
         }
-        if block.tag == Tag::Goal {
-            goal(block, &mut out);
-            continue;
+        match block.tag {
+            Tag::Goal => {
+                goal(block, &mut out.goal, &mut |w| warnings.push((line, w)));
+                continue;
+            }
+            Tag::Notes => {
+                if notes.is_some() {
+                    warnings.push((line, format!("line {line} (#notes): one #notes per message; this one was ignored")));
+                } else {
+                    let mut item = Item::new(Kind::Notes, line);
+                    item.text = block.text.clone();
+                    notes = Some(item);
+                }
+                continue;
+            }
+            _ => {}
         }
         saw_item_tag = true;
-        let mut warn = |w: String| out.warnings.push(format!("line {} ({}): {w}", block.line, block.tag.name()));
+        let mut warn = |w: String| warnings.push((line, format!("line {line} ({}): {w}", block.tag.name())));
         for item in items(block, input.dates, &mut warn) {
             if out.items.len() < MAX_ITEMS {
                 out.items.push(item);
@@ -176,6 +210,8 @@ pub fn extract(input: &TagInput) -> Extraction {
             }
         }
     }
+    warnings.sort_by_key(|(line, _)| *line);
+    out.warnings = warnings.into_iter().map(|(_, w)| w).collect();
     if ignored > 0 {
         out.warnings.push(format!("{} tags found; only the first {MAX_ITEMS} were read, {ignored} ignored", MAX_ITEMS + ignored));
     }
@@ -187,6 +223,10 @@ pub fn extract(input: &TagInput) -> Extraction {
         && let Some(item) = subject_decision(input, &mut out.warnings)
     {
         out.items.push(item);
+    }
+    // Notes come first, so the store has them before the items that link to them.
+    if let Some(item) = notes.or_else(|| subject_notes(input)) {
+        out.items.insert(0, item);
     }
     if let Some(goal) = &out.goal {
         for item in &mut out.items {

@@ -1,5 +1,6 @@
-//! The `[decision]` subject: reply prefixes stripped (RFC 5256 base subject), then the body's first
-//! paragraph (else the rest of the subject) as a decision.
+//! Subject marks: `[decision]` (reply prefixes stripped, RFC 5256 base subject) makes the body's
+//! first paragraph (else the rest of the subject) a decision; `[notes]` on a message that is not a
+//! reply makes it meeting notes titled by the rest of the subject.
 
 use super::lexer::{Block, Tag, is_quoted, tag_of};
 use super::words::refs_in;
@@ -67,6 +68,22 @@ pub(super) fn subject_decision(input: &TagInput, warnings: &mut Vec<String>) -> 
     let mut item = Item::new(Kind::Decision, para.line);
     item.refs = refs_in(&para.text);
     item.text = para.text;
+    item.origin = Origin::Subject;
+    Some(item)
+}
+
+/// docs/tags.md: a `[notes] TITLE` subject makes the message meeting notes; a reply to it
+/// (`Re: [notes] …`) is not a second set of notes.
+pub(super) fn subject_notes(input: &TagInput) -> Option<Item> {
+    const MARK: &str = "[notes]";
+    let subject = input.subject.trim_start();
+    if strip_reply_prefixes(subject) != subject || !subject.get(..MARK.len())?.eq_ignore_ascii_case(MARK) {
+        return None;
+    }
+    let mut title = Block::new(Tag::Notes, 0);
+    title.push_line(&subject[MARK.len()..]);
+    let mut item = Item::new(Kind::Notes, 0);
+    item.text = title.text;
     item.origin = Origin::Subject;
     Some(item)
 }

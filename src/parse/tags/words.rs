@@ -17,13 +17,15 @@ pub(super) fn shorten(text: &str) -> String {
     out
 }
 
-/// `T-3`, `(D-12),` → `T-3`, `D-12`.
+/// `T-3`, `(d-12),`, `A-2` → `T-3`, `D-12`, `A-2`. Asks and notes (`A-n`, `N-n`) only in capitals:
+/// `a-1` is prose more often than a reference.
 pub(super) fn item_ref(word: &str) -> Option<String> {
     let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
     let w = w.trim_end_matches('-');
-    let (kind, num) = w.split_at_checked(2)?;
-    let kind = kind.to_ascii_uppercase();
-    let ok = matches!(kind.as_str(), "T-" | "D-" | "P-") && (1..=9).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit());
+    let (written, num) = w.split_at_checked(2)?;
+    let kind = written.to_ascii_uppercase();
+    let known = matches!(kind.as_str(), "T-" | "D-" | "P-") || matches!(written, "A-" | "N-");
+    let ok = known && (1..=9).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit());
     ok.then(|| format!("{kind}{num}"))
 }
 
@@ -194,6 +196,9 @@ mod tests {
         check_ref("X-3", None);
         check_ref("T-3a", None);
         check_ref("T-1234567890", None);
+        check_ref("A-2,", Some("A-2"));
+        check_ref("N-1", Some("N-1"));
+        check_ref("a-1", None);
     }
 
     fn check_mention(input: &str, want: Option<&str>) {

@@ -1,12 +1,15 @@
-//! Item rows: goals, decisions, tasks, proposals, objections, their links and change history.
-//! `write` holds what `record` writes inside a message's transaction; `views` the docs/cli.md
-//! JSON views read back (and the planner reads of items).
+//! Item rows: goals, decisions, tasks, proposals, objections, asks, notes, their links and change
+//! history. `write` holds what `record` writes inside a message's transaction; `views` the
+//! docs/cli.md JSON views read back (and the planner reads of items); `asks` the asks, notes and
+//! supersede chains.
 
+mod asks;
 mod pages;
 mod views;
 mod write;
 
 use super::states::{DecisionSource, ProposalStatus, TaskStatus};
+pub use asks::{Ask, AskRow, AskView, NotesView};
 pub use pages::{DecisionQuery, Goal, TaskQuery};
 pub use views::{DecisionView, ObjectionView, ProposalView, TaskFilter, TaskView};
 
@@ -16,6 +19,8 @@ pub enum ItemKind {
     Decision,
     Task,
     Proposal,
+    Ask,
+    Notes,
 }
 
 impl ItemKind {
@@ -24,6 +29,8 @@ impl ItemKind {
             ItemKind::Decision => "D",
             ItemKind::Task => "T",
             ItemKind::Proposal => "P",
+            ItemKind::Ask => "A",
+            ItemKind::Notes => "N",
         }
     }
 
@@ -32,6 +39,8 @@ impl ItemKind {
             ItemKind::Decision => "decisions",
             ItemKind::Task => "tasks",
             ItemKind::Proposal => "proposals",
+            ItemKind::Ask => "asks",
+            ItemKind::Notes => "notes",
         }
     }
 
@@ -42,6 +51,8 @@ impl ItemKind {
             "D" => ItemKind::Decision,
             "T" => ItemKind::Task,
             "P" => ItemKind::Proposal,
+            "A" => ItemKind::Ask,
+            "N" => ItemKind::Notes,
             _ => return None,
         };
         n.parse::<i64>().ok().filter(|n| *n > 0).map(|n| (kind, n))
@@ -115,6 +126,8 @@ pub struct Origin<'a> {
     pub author: Option<&'a str>,
     pub at: i64,
     pub goal_id: Option<i64>,
+    /// The meeting notes the item was recorded in.
+    pub notes_id: Option<i64>,
 }
 
 pub(crate) const TASK_COLUMNS: &str = "id, space_id, thread_id, title, owner, due, status, created_by, created_at";

@@ -1,11 +1,12 @@
-//! The docs/cli.md JSON views of items (decisions, tasks, proposals) and the planner reads of them.
+//! The docs/cli.md JSON views of items (decisions, tasks, proposals) and the planner reads of them
+//! (asks and notes: `asks.rs`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{DecisionRow, ItemKind, PROPOSAL_COLUMNS, ProposalRow, TaskRow};
 use crate::store::read::to_utc;
-use crate::store::states::{DecisionSource, ProposalStatus, TaskStatus};
+use crate::store::states::{DecisionSource, DecisionStatus, ProposalStatus, TaskStatus};
 use crate::store::{Store, StoreError};
 
 /// docs/cli.md JSON decision.
@@ -21,6 +22,14 @@ pub struct DecisionView {
     pub goal: Option<String>,
     pub tasks: Vec<String>,
     pub source: DecisionSource,
+    pub status: DecisionStatus,
+    /// The decision this one replaced.
+    pub supersedes: Option<String>,
+    /// The meeting notes it was recorded in.
+    pub notes: Option<String>,
+    /// The decision that replaced this one (not in the JSON; the pages show it).
+    #[serde(skip)]
+    pub superseded_by: Option<String>,
 }
 
 /// docs/cli.md JSON task.
@@ -40,6 +49,8 @@ pub struct TaskView {
     pub done_at: Option<DateTime<Utc>>,
     pub decision: Option<String>,
     pub goal: Option<String>,
+    /// The meeting notes it was recorded in.
+    pub notes: Option<String>,
 }
 
 /// docs/cli.md JSON proposal.
@@ -84,10 +95,16 @@ pub(super) struct DecisionRecord {
     space: String,
     message_id: Option<String>,
     goal: Option<String>,
+    #[sqlx(try_from = "String")]
+    status: DecisionStatus,
+    supersedes_id: Option<i64>,
+    notes_id: Option<i64>,
+    superseded_by: Option<i64>,
 }
 
 /// The columns and joins a [`DecisionRecord`] is read with (`d` decisions, `s` spaces, `g` goals).
-pub(super) const DECISION_SELECT: &str = "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, s.slug AS space, m.message_id, g.slug AS goal \
+pub(super) const DECISION_SELECT: &str = "SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, s.slug AS space, m.message_id, g.slug AS goal, \
+     d.status, d.supersedes_id, d.notes_id, (SELECT MIN(n.id) FROM decisions n WHERE n.supersedes_id = d.id) AS superseded_by \
      FROM decisions d JOIN spaces s ON s.id = d.space_id LEFT JOIN messages m ON m.id = d.message_id \
      LEFT JOIN goals g ON g.id = d.goal_id";
 
@@ -101,11 +118,12 @@ pub(super) struct TaskRecord {
     message_id: Option<String>,
     done_at: Option<i64>,
     goal: Option<String>,
+    notes_id: Option<i64>,
 }
 
 /// The columns and joins a [`TaskRecord`] is read with (`t` tasks, `s` spaces, `g` goals).
 pub(super) const TASK_SELECT: &str = "SELECT t.id, t.space_id, t.thread_id, t.title, t.owner, t.due, t.status, t.created_by, t.created_at, \
-     s.slug AS space, t.watchers, m.message_id, t.done_at, g.slug AS goal \
+     s.slug AS space, t.watchers, m.message_id, t.done_at, g.slug AS goal, t.notes_id \
      FROM tasks t JOIN spaces s ON s.id = t.space_id LEFT JOIN messages m ON m.id = t.message_id \
      LEFT JOIN goals g ON g.id = t.goal_id";
 
@@ -137,7 +155,7 @@ impl Store {
     /// The views of decision records (their linked tasks read per decision).
     pub(super) async fn decision_views(&self, rows: Vec<DecisionRecord>) -> Result<Vec<DecisionView>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
-        for DecisionRecord { row, space, message_id, goal } in rows {
+        for DecisionRecord { row, space, message_id, goal, status, supersedes_id, notes_id, superseded_by } in rows {
             let tasks = self.linked(ItemKind::Decision, row.id, ItemKind::Task).await?;
             out.push(DecisionView {
                 id: ItemKind::Decision.label(row.id),
@@ -150,6 +168,10 @@ impl Store {
                 goal,
                 tasks: tasks.into_iter().map(|t| ItemKind::Task.label(t)).collect(),
                 source: row.source,
+                status,
+                supersedes: supersedes_id.map(|d| ItemKind::Decision.label(d)),
+                notes: notes_id.map(|n| ItemKind::Notes.label(n)),
+                superseded_by: superseded_by.map(|d| ItemKind::Decision.label(d)),
             });
         }
         Ok(out)
@@ -176,7 +198,7 @@ impl Store {
     /// The views of task records (the decision each is linked to read per task).
     pub(super) async fn task_views(&self, rows: Vec<TaskRecord>) -> Result<Vec<TaskView>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
-        for TaskRecord { row, space, watchers, message_id, done_at, goal } in rows {
+        for TaskRecord { row, space, watchers, message_id, done_at, goal, notes_id } in rows {
             let decision = self.linked(ItemKind::Task, row.id, ItemKind::Decision).await?.into_iter().next();
             out.push(TaskView {
                 id: ItemKind::Task.label(row.id),
@@ -193,6 +215,7 @@ impl Store {
                 done_at: done_at.map(to_utc),
                 decision: decision.map(|d| ItemKind::Decision.label(d)),
                 goal,
+                notes: notes_id.map(|n| ItemKind::Notes.label(n)),
             });
         }
         Ok(out)

@@ -40,8 +40,8 @@ impl Tx {
         proposal_id: Option<i64>,
     ) -> Result<i64, StoreError> {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO decisions (space_id, thread_id, message_id, text, author, decided_at, goal_id, source, proposal_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO decisions (space_id, thread_id, message_id, text, author, decided_at, goal_id, source, proposal_id, notes_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(o.space_id)
         .bind(o.thread_id)
@@ -52,6 +52,7 @@ impl Tx {
         .bind(o.goal_id)
         .bind(source.as_str())
         .bind(proposal_id)
+        .bind(o.notes_id)
         .fetch_one(self.conn())
         .await?;
         Ok(id)
@@ -69,8 +70,8 @@ impl Tx {
     ) -> Result<i64, StoreError> {
         let watchers = serde_json::to_string(watchers).unwrap_or_else(|_| "[]".into());
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO tasks (space_id, thread_id, message_id, title, owner, watchers, due, due_text, status, created_by, created_at, goal_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11) RETURNING id",
+            "INSERT INTO tasks (space_id, thread_id, message_id, title, owner, watchers, due, due_text, status, created_by, created_at, goal_id, notes_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12) RETURNING id",
         )
         .bind(o.space_id)
         .bind(o.thread_id)
@@ -83,6 +84,7 @@ impl Tx {
         .bind(o.author)
         .bind(o.at)
         .bind(o.goal_id)
+        .bind(o.notes_id)
         .fetch_one(self.conn())
         .await?;
         Ok(id)
@@ -90,8 +92,8 @@ impl Tx {
 
     pub async fn insert_proposal(&mut self, o: &Origin<'_>, text: &str, closes_at: Option<i64>) -> Result<i64, StoreError> {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO proposals (space_id, thread_id, message_id, text, author, created_at, closes_at, status, goal_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) RETURNING id",
+            "INSERT INTO proposals (space_id, thread_id, message_id, text, author, created_at, closes_at, status, goal_id, notes_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9) RETURNING id",
         )
         .bind(o.space_id)
         .bind(o.thread_id)
@@ -101,6 +103,7 @@ impl Tx {
         .bind(o.at)
         .bind(closes_at)
         .bind(o.goal_id)
+        .bind(o.notes_id)
         .fetch_one(self.conn())
         .await?;
         Ok(id)

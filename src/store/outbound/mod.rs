@@ -15,4 +15,4 @@ mod requests;
 
 pub use digests::ActiveThread;
 pub use queue::{FailedMail, NewOutbound, QueuedMail};
-pub use reads::{ItemChange, ItemTable, LoopDecision, MessageItems, MessageOut, ThreadMessage};
+pub use reads::{ItemChange, ItemTable, LoopDecision, MessageItems, MessageOut, RecordedAsk, ThreadMessage};

@@ -69,6 +69,19 @@ pub struct MessageItems {
     pub watchers: Vec<(i64, Vec<String>)>,
     /// (slug, title) of the goals the message's items were linked to (`#goal`).
     pub goals: Vec<(String, Option<String>)>,
+    pub asks: Vec<RecordedAsk>,
+    /// (id, title) of the meeting notes the message is.
+    pub notes: Vec<(i64, String)>,
+}
+
+/// An ask a message made, for its receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedAsk {
+    pub id: i64,
+    pub text: String,
+    pub closes_at: Option<i64>,
+    pub asked_of: Vec<String>,
+    pub default: Option<String>,
 }
 
 /// One field of an item changed by a message, with the item's title (tasks) for the receipt.
@@ -86,6 +99,7 @@ pub struct ItemChange {
 pub enum ItemTable {
     Tasks,
     Proposals,
+    Asks,
 }
 
 /// One row of `item_history` for a message: kind, item id, field, old, new, and the task's title.
@@ -95,6 +109,7 @@ impl ItemTable {
         match self {
             ItemTable::Tasks => "tasks",
             ItemTable::Proposals => "proposals",
+            ItemTable::Asks => "asks",
         }
     }
 }
@@ -134,8 +149,10 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         let history: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT h.kind, h.item_id, h.field, h.old_value, h.new_value, t.title FROM item_history h \
-             LEFT JOIN tasks t ON h.kind = 'T' AND t.id = h.item_id WHERE h.message_id = $1 ORDER BY h.id",
+            "SELECT h.kind, h.item_id, h.field, h.old_value, h.new_value, COALESCE(t.title, a.text, p.text, d.text) FROM item_history h \
+             LEFT JOIN tasks t ON h.kind = 'T' AND t.id = h.item_id LEFT JOIN asks a ON h.kind = 'A' AND a.id = h.item_id \
+             LEFT JOIN proposals p ON h.kind = 'P' AND p.id = h.item_id LEFT JOIN decisions d ON h.kind = 'D' AND d.id = h.item_id \
+             WHERE h.message_id = $1 ORDER BY h.id",
         )
         .bind(message_id)
         .fetch_all(&self.pool)
@@ -154,13 +171,27 @@ impl Store {
             .await?;
         let goals: Vec<(String, Option<String>)> = sqlx::query_as(
             "SELECT slug, title FROM goals WHERE id IN (SELECT goal_id FROM decisions WHERE message_id = $1 \
-             UNION SELECT goal_id FROM tasks WHERE message_id = $1 UNION SELECT goal_id FROM proposals WHERE message_id = $1) \
+             UNION SELECT goal_id FROM tasks WHERE message_id = $1 UNION SELECT goal_id FROM proposals WHERE message_id = $1 \
+             UNION SELECT goal_id FROM asks WHERE message_id = $1) \
              ORDER BY slug",
         )
         .bind(message_id)
         .fetch_all(&self.pool)
         .await?;
+        let ask_rows: Vec<(i64, String, Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT id, text, closes_at, default_action FROM asks WHERE message_id = $1 ORDER BY id")
+                .bind(message_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut asks = Vec::with_capacity(ask_rows.len());
+        for (id, text, closes_at, default) in ask_rows {
+            asks.push(RecordedAsk { id, text, closes_at, asked_of: self.ask_members(id).await?, default });
+        }
+        let notes: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, title FROM notes WHERE message_id = $1 ORDER BY id").bind(message_id).fetch_all(&self.pool).await?;
         Ok(MessageItems {
+            asks,
+            notes,
             watchers: watchers.into_iter().map(|(id, w)| (id, serde_json::from_str(&w).unwrap_or_default())).collect(),
             goals,
             decisions,
