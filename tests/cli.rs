@@ -201,7 +201,22 @@ fn parse_tasks_decisions_proposals_and_tick() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(keys(&p), ["date", "from", "items", "message_id", "subject", "visible_text", "warnings"]);
-    let item_keys = ["closes_at", "due", "due_text", "goal", "kind", "owner", "refs", "target", "text", "verb", "watchers"];
+    let item_keys = [
+        "asked_of",
+        "closes_at",
+        "default",
+        "due",
+        "due_text",
+        "goal",
+        "kind",
+        "owner",
+        "refs",
+        "supersedes",
+        "target",
+        "text",
+        "verb",
+        "watchers",
+    ];
     assert_eq!(keys(&p["items"][0]), item_keys);
     assert_eq!(p["items"][1]["due"], "2026-11-27T16:00:00Z", "friday 17:00 in Berlin (member zone)");
     assert!(p["warnings"].to_string().contains("@zed is not a member"), "{}", p["warnings"]);
@@ -224,6 +239,7 @@ fn parse_tasks_decisions_proposals_and_tick() {
         "goal",
         "id",
         "message_id",
+        "notes",
         "owner",
         "space",
         "status",
@@ -234,7 +250,21 @@ fn parse_tasks_decisions_proposals_and_tick() {
     assert_eq!(keys(&tasks[0]), spec_task);
     assert_eq!(tasks.as_array().unwrap().len(), 1);
     let decisions: serde_json::Value = serde_json::from_slice(&docket(d, &["decisions", "--json"], None).stdout).unwrap();
-    let spec_decision = ["author", "decided_at", "goal", "id", "message_id", "source", "space", "tasks", "text", "thread_id"];
+    let spec_decision = [
+        "author",
+        "decided_at",
+        "goal",
+        "id",
+        "message_id",
+        "notes",
+        "source",
+        "space",
+        "status",
+        "supersedes",
+        "tasks",
+        "text",
+        "thread_id",
+    ];
     assert_eq!(keys(&decisions[0]), spec_decision);
     assert_eq!(decisions[0]["tasks"], serde_json::json!(["T-1", "T-2"]));
     let proposals: serde_json::Value = serde_json::from_slice(&docket(d, &["proposals", "--json"], None).stdout).unwrap();

@@ -503,7 +503,22 @@ fn fixed_offset_zone_from_date_header() {
 
 /// The parse item JSON of docs/cli.md ("JSON shapes", the parse item of SPEC §5 for the kinds the
 /// tag language has): exactly these keys, each of its type, for every kind.
-const ITEM_KEYS: [&str; 11] = ["kind", "text", "owner", "watchers", "due", "due_text", "closes_at", "goal", "refs", "verb", "target"];
+const ITEM_KEYS: [&str; 14] = [
+    "kind",
+    "text",
+    "owner",
+    "watchers",
+    "due",
+    "due_text",
+    "closes_at",
+    "goal",
+    "refs",
+    "verb",
+    "target",
+    "asked_of",
+    "default",
+    "supersedes",
+];
 
 /// What is wrong with one item's JSON shape, or nothing.
 fn shape_errors(item: &serde_json::Value) -> Vec<String> {
@@ -518,7 +533,7 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
         errors.push(format!("keys {keys:?}, want {want:?}"));
     }
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    if !["decision", "task", "proposal", "objection", "command"].contains(&kind) {
+    if !["decision", "task", "proposal", "objection", "command", "ask", "notes"].contains(&kind) {
         errors.push(format!("kind {:?}", obj.get("kind")));
     }
     let string = |k: &str| obj.get(k).is_some_and(Value::is_string);
@@ -534,9 +549,9 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
     };
     let item_ref = |r: &str| {
         let (prefix, n) = r.split_at(r.len().min(2));
-        ["T-", "D-", "P-"].contains(&prefix) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        ["T-", "D-", "P-", "A-", "N-"].contains(&prefix) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     };
-    let checks: [(&str, bool); 10] = [
+    let checks: [(&str, bool); 13] = [
         ("text", string("text")),
         ("owner", string_or_null("owner")),
         ("watchers", strings("watchers", &|w| !w.is_empty() && !w.starts_with('@'))),
@@ -546,12 +561,25 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
         ("goal", string_or_null("goal")),
         ("refs", strings("refs", &item_ref)),
         ("target", obj.get("target").is_some_and(|v| v.is_null() || v.as_str().is_some_and(item_ref))),
+        // Only an ask is asked of members or has a default; only a decision supersedes.
+        (
+            "asked_of",
+            strings("asked_of", &|w| !w.is_empty() && !w.starts_with('@')) && (kind == "ask" || obj["asked_of"] == serde_json::json!([])),
+        ),
+        ("default", string_or_null("default") && (kind == "ask" || obj["default"].is_null())),
+        (
+            "supersedes",
+            obj.get("supersedes")
+                .is_some_and(|v| v.is_null() || (kind == "decision" && v.as_str().is_some_and(|r| r.starts_with("D-") && item_ref(r)))),
+        ),
         // A verb belongs to a command, and a command always has one.
         (
             "verb",
             match obj.get("verb") {
                 Some(Value::Null) => kind != "command",
-                Some(Value::String(v)) => kind == "command" && ["done", "assign", "due", "cancel", "reopen"].contains(&v.as_str()),
+                Some(Value::String(v)) => {
+                    kind == "command" && ["done", "assign", "due", "cancel", "reopen", "withdraw"].contains(&v.as_str())
+                }
                 _ => false,
             },
         ),
@@ -565,7 +593,7 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
     if kind != "task" && kind != "command" && !obj.get("due").is_some_and(Value::is_null) {
         errors.push(format!("due on a {kind}"));
     }
-    if kind != "proposal" && !obj.get("closes_at").is_some_and(Value::is_null) {
+    if kind != "proposal" && kind != "ask" && !obj.get("closes_at").is_some_and(Value::is_null) {
         errors.push(format!("closes_at on a {kind}"));
     }
     errors
@@ -584,26 +612,30 @@ fn json_shape_matches_spec() {
                 #object P-2 too risky\n\
                 #assign T-4 @carol\n\
                 #due T-4 friday 3pm\n\
-                #done";
+                #done\n\
+                #notes Weekly\n\
+                #ask Ship it? @bob by friday default: we ship\n\
+                #decision Use Rust supersedes D-1\n\
+                #withdraw P-2";
     let got = run(&c, "", body);
     let json = serde_json::to_value(&got.items).unwrap_or_default();
     let items = json.as_array().cloned().unwrap_or_default();
     let kinds: std::collections::BTreeSet<&str> = items.iter().filter_map(|i| i["kind"].as_str()).collect();
-    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["command", "decision", "objection", "proposal", "task"], "{json:#}");
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["ask", "command", "decision", "notes", "objection", "proposal", "task"], "{json:#}");
     for item in &items {
         let errors = shape_errors(item);
         assert!(errors.is_empty(), "{errors:?} in {item:#}");
     }
     // Each nullable field is seen set somewhere, so its non-null type was checked too.
-    for key in ["owner", "due", "due_text", "closes_at", "goal", "verb", "target"] {
+    for key in ["owner", "due", "due_text", "closes_at", "goal", "verb", "target", "default", "supersedes"] {
         assert!(items.iter().any(|i| !i[key].is_null()), "no item sets {key}: {json:#}");
     }
-    for key in ["watchers", "refs"] {
+    for key in ["watchers", "refs", "asked_of"] {
         assert!(items.iter().any(|i| i[key].as_array().is_some_and(|a| !a.is_empty())), "no item sets {key}: {json:#}");
     }
     // The checker itself rejects a missing key, a wrong type and a stray verb.
     let task = items.iter().find(|i| i["kind"] == "task").cloned().unwrap_or_default();
-    for (key, bad) in [("due", serde_json::json!("friday")), ("watchers", serde_json::json!("carol")), ("verb", serde_json::json!("done")), ("refs", serde_json::json!(["X-1"]))] {
+    for (key, bad) in [("due", serde_json::json!("friday")), ("watchers", serde_json::json!("carol")), ("verb", serde_json::json!("done")), ("refs", serde_json::json!(["X-1"])), ("default", serde_json::json!("we ship")), ("supersedes", serde_json::json!("D-1"))] {
         let mut broken = task.clone();
         broken[key] = bad;
         assert!(!shape_errors(&broken).is_empty(), "{key} accepted: {broken}");
@@ -624,10 +656,10 @@ fn json_shape_matches_spec() {
     let want = serde_json::json!([
         {"kind": "task", "text": "Ship it T-1", "owner": "bob", "watchers": ["carol"],
          "due": "2026-11-27T16:00:00Z", "due_text": "friday", "closes_at": null, "goal": "launch",
-         "refs": ["T-1"], "verb": null, "target": null},
+         "refs": ["T-1"], "verb": null, "target": null, "asked_of": [], "default": null, "supersedes": null},
         {"kind": "command", "text": "", "owner": null, "watchers": [], "due": null,
          "due_text": null, "closes_at": null, "goal": "launch", "refs": [], "verb": "done",
-         "target": null}
+         "target": null, "asked_of": [], "default": null, "supersedes": null}
     ]);
     assert_eq!(json, want);
     // "due friday T-1" is no date: the words stay in due_text (not in the title), due is null

@@ -89,7 +89,8 @@ const THREAD: &[&str] = &[
     "tasks",
 ];
 const MESSAGE: &[&str] = &["id", "message_id", "from", "date", "subject", "visible_text", "attachments"];
-const DECISION: &[&str] = &["id", "text", "space", "thread_id", "message_id", "author", "decided_at", "goal", "tasks", "source"];
+const DECISION: &[&str] =
+    &["id", "text", "space", "thread_id", "message_id", "author", "decided_at", "goal", "tasks", "source", "status", "supersedes", "notes"];
 const TASK: &[&str] = &[
     "id",
     "title",
@@ -105,6 +106,7 @@ const TASK: &[&str] = &[
     "done_at",
     "decision",
     "goal",
+    "notes",
 ];
 const PROPOSAL: &[&str] = &["id", "text", "closes_at", "status", "objections", "decision"];
 const HIT: &[&str] = &["kind", "id", "message_id", "thread_id", "space", "subject", "snippet", "date", "score"];

@@ -107,12 +107,13 @@ pub fn spec() -> Value {
                     ("id", string()), ("text", string()), ("space", string()), ("thread_id", json!({"type": "integer"})),
                     ("message_id", nullable("string")), ("author", nullable("string")), ("decided_at", time()), ("goal", nullable("string")),
                     ("tasks", strings()), ("source", one_of(&["tag", "proposal", "subject", "default"])),
+                    ("status", one_of(&["standing", "superseded"])), ("supersedes", nullable("string")), ("notes", nullable("string")),
                 ]),
                 "Task": object(&[
                     ("id", string()), ("title", string()), ("space", string()), ("owner", nullable("string")), ("watchers", strings()),
                     ("due", nullable_time()), ("status", one_of(&["open", "done", "cancelled"])), ("thread_id", json!({"type": "integer"})),
                     ("message_id", nullable("string")), ("created_by", nullable("string")), ("created_at", time()), ("done_at", nullable_time()),
-                    ("decision", nullable("string")), ("goal", nullable("string")),
+                    ("decision", nullable("string")), ("goal", nullable("string")), ("notes", nullable("string")),
                 ]),
                 "Proposal": object(&[
                     ("id", string()), ("text", string()), ("closes_at", nullable_time()),
