@@ -48,6 +48,8 @@ async fn sign_in_read_a_thread_expand_quoted_text_and_sign_out() {
     let thread = t.thread_of(&Mail::new("b1@example.org", "Release date").from("Bob <bob@example.org>").body(FIRST).raw(), "eng").await;
     let quoted = "Thursday works for me.\n\nOn Tue, 24 Nov 2026, Bob wrote:\n> Should we move the release to Thursday?\n> The plan is at https://wiki.example/release.\n";
     t.ingest(&multipart_reply(quoted, HTML_REPLY), "eng").await;
+    let notes = "#decision Retro every other Friday\n#ask Who hosts the first retro? @alice by 2026-11-27 12:00 default: Bob hosts\n";
+    t.ingest(&Mail::new("n1@example.org", "[notes] Team sync").from("Bob <bob@example.org>").body(notes).raw(), "eng").await;
     let router = docket::web::router(app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let base = format!("http://{addr}");
@@ -125,11 +127,14 @@ async fn sign_in_read_a_thread_expand_quoted_text_and_sign_out() {
     assert_eq!(c.current_url().await.unwrap().path(), "/d/D-1");
     assert!(c.find(Locator::Css("main")).await.unwrap().text().await.unwrap().contains("Write the release notes"), "the decision's task");
     b.shoot("decision").await;
-    for (path, name) in [("/tasks", "tasks"), ("/proposals", "proposals")] {
+    for (path, name) in [("/tasks", "tasks"), ("/proposals", "proposals"), ("/asks", "asks"), ("/n/N-1", "notes")] {
         c.goto(&format!("{base}{path}")).await.unwrap();
         c.wait().for_element(Locator::Css("main h1")).await.unwrap();
         b.shoot(name).await;
     }
+    c.goto(&format!("{base}/asks")).await.unwrap();
+    let asks = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(asks.contains("Who hosts the first retro?") && asks.contains("waiting for you"), "alice's ask: {asks}");
     // Search from the box every page carries: the match is highlighted.
     app.index.catch_up(&app.store, app.now().timestamp()).await.unwrap();
     c.find(Locator::Css("#q")).await.unwrap().send_keys("thursday\u{E007}").await.unwrap();

@@ -304,3 +304,61 @@ async fn search_highlights_matches_in_the_viewers_spaces_only() {
         has(&page(&addr, "/search", &alice).await, &["<label for=\"search-q\">"], &["No results"], "empty search");
     }
 }
+
+#[tokio::test]
+async fn asks_notes_and_superseded_decisions_have_their_pages() {
+    for t in backends().await {
+        let b = t.backend;
+        record(&t).await;
+        let notes = "Present: alice, bob.\n\n#decision Ship the beta on Dec 11 supersedes D-1\n#action Tell support @bob due friday\n\
+                     #ask Is the venue booked? @bob by 2026-11-27 12:00 default: we meet online\n";
+        t.ingest(&Mail::new("n1@x", "[notes] Launch sync").date("Wed, 25 Nov 2026 09:00:00 +0000").body(notes).raw(), "eng").await;
+        let secret =
+            Mail::new("o2@x", "[notes] Ops sync").from("olga@example.org").body("#ask Rotate the zebra keys? by 2026-11-27 12:00\n");
+        t.ingest(&secret.raw(), "ops").await;
+        let addr = web(&t).await;
+        for path in ["/asks", "/n/N-1"] {
+            assert_eq!(http::get(&addr, path, &[]).await.status, 401, "[{b}] {path} without a session");
+        }
+        let bob = session(&t, "bob@example.org").await;
+        let asks = page(&addr, "/asks", &bob).await;
+        has(
+            &asks,
+            &["A-1", "Is the venue booked?", "waiting for you", "we meet online", "datetime=\"2026-11-27T11:00:00Z\""],
+            &["zebra"],
+            "bob's asks",
+        );
+        let alice = session(&t, "alice@example.org").await;
+        has(&page(&addr, "/asks", &alice).await, &["Is the venue booked?"], &["waiting for you", "zebra"], "alice asked it");
+        assert_eq!(get(&addr, "/asks?status=maybe", &bob).await.status, 400, "[{b}]");
+        assert_eq!(get(&addr, "/asks?space=ops", &bob).await.status, 404, "[{b}]");
+
+        let n = page(&addr, "/n/N-1", &bob).await;
+        has(
+            &n,
+            &["Launch sync", "Ship the beta on Dec 11", "Tell support", "Is the venue booked?", "D-4, T-4, A-1"],
+            &["zebra"],
+            "notes page",
+        );
+        for path in ["/n/N-2", "/n/N-9", "/n/D-1", "/n/x"] {
+            assert_eq!(get(&addr, path, &bob).await.status, 404, "[{b}] {path}");
+        }
+        let d1 = page(&addr, "/d/D-1", &bob).await;
+        has(&d1, &["superseded", "Superseded by", "href=\"/d/D-4\""], &[], "the superseded decision");
+        let d4 = page(&addr, "/d/D-4", &bob).await;
+        has(&d4, &["Supersedes", "href=\"/d/D-1\"", "href=\"/n/N-1\""], &[], "the new decision");
+        has(&page(&addr, "/decisions", &bob).await, &["class=\"superseded\"", "superseded by <a href=\"/d/D-4\">"], &[], "the list");
+
+        // At the deadline the default is decided: the ask shows it.
+        docket::tick::tick(&t.app, Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()).await.unwrap();
+        // Lazy consensus runs first: P-1 becomes D-5, then the ask's default D-6.
+        has(
+            &page(&addr, "/asks?status=defaulted", &bob).await,
+            &["Is the venue booked?", "decided as <a href=\"/d/D-6\">"],
+            &[],
+            "defaulted",
+        );
+        has(&page(&addr, "/d/D-6", &bob).await, &["we meet online", "(default)"], &[], "the default's decision");
+        has(&page(&addr, "/asks", &bob).await, &["No asks here"], &["Is the venue booked?"], "none open");
+    }
+}

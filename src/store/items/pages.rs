@@ -18,6 +18,8 @@ pub struct DecisionQuery {
     pub from: Option<i64>,
     /// Decided before this unix second.
     pub until: Option<i64>,
+    /// Only those recorded in these meeting notes (`N-n`).
+    pub notes_id: Option<i64>,
     pub limit: i64,
 }
 
@@ -31,6 +33,8 @@ pub struct TaskQuery {
     pub status: Option<TaskStatus>,
     /// Only open tasks due before this time.
     pub overdue_at: Option<i64>,
+    /// Only those recorded in these meeting notes (`N-n`).
+    pub notes_id: Option<i64>,
     pub limit: i64,
 }
 
@@ -57,12 +61,19 @@ impl Store {
         }
         let sql = format!(
             "{DECISION_SELECT} WHERE d.space_id IN ({}) AND ($1 IS NULL OR g.slug = $1) AND ($2 IS NULL OR d.id = $2) \
-             AND ($3 IS NULL OR d.decided_at >= $3) AND ($4 IS NULL OR d.decided_at < $4) \
-             ORDER BY d.decided_at DESC, d.id DESC LIMIT $5",
+             AND ($3 IS NULL OR d.decided_at >= $3) AND ($4 IS NULL OR d.decided_at < $4) AND ($5 IS NULL OR d.notes_id = $5) \
+             ORDER BY d.decided_at DESC, d.id DESC LIMIT $6",
             id_list(&q.space_ids)
         );
-        let rows: Vec<DecisionRecord> =
-            sqlx::query_as(&sql).bind(q.goal.as_deref()).bind(q.id).bind(q.from).bind(q.until).bind(q.limit).fetch_all(&self.pool).await?;
+        let rows: Vec<DecisionRecord> = sqlx::query_as(&sql)
+            .bind(q.goal.as_deref())
+            .bind(q.id)
+            .bind(q.from)
+            .bind(q.until)
+            .bind(q.notes_id)
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
         self.decision_views(rows).await
     }
 
@@ -73,7 +84,8 @@ impl Store {
         let sql = format!(
             "{TASK_SELECT} WHERE t.space_id IN ({}) AND ($1 IS NULL OR g.slug = $1) AND ($2 IS NULL OR t.owner = $2) \
              AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR (t.status = 'open' AND t.due IS NOT NULL AND t.due < $4)) \
-             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $5",
+             AND ($5 IS NULL OR t.notes_id = $5) \
+             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $6",
             id_list(&q.space_ids)
         );
         let rows: Vec<TaskRecord> = sqlx::query_as(&sql)
@@ -81,6 +93,7 @@ impl Store {
             .bind(q.owner.as_deref())
             .bind(q.status.map(TaskStatus::as_str))
             .bind(q.overdue_at)
+            .bind(q.notes_id)
             .bind(q.limit)
             .fetch_all(&self.pool)
             .await?;

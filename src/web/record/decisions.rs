@@ -44,6 +44,7 @@ pub async fn list(viewer: Viewer, State(app): State<App>, Query(p): Query<Params
         id: None,
         from: from.map(|d| day_start("from", d, tz, false)).transpose()?,
         until: to.map(|d| day_start("to", d, tz, true)).transpose()?,
+        notes_id: None,
         limit: PAGE_ROWS,
     };
     let views = app.store.decisions_where(&query).await?;

@@ -22,10 +22,14 @@ pub struct DecisionItem {
     pub goal: Option<String>,
     pub tasks: Vec<String>,
     pub source: String,
-    /// `standing` | `superseded` (the record keeps no supersession yet, so every decision stands).
-    pub status: &'static str,
-    /// The decision this one replaces, when the record has it.
+    /// `standing` | `superseded`.
+    pub status: String,
+    /// The decision this one replaces.
     pub supersedes: Option<String>,
+    /// The decision that replaced this one.
+    pub superseded_by: Option<String>,
+    /// The meeting notes it was recorded in.
+    pub notes: Option<String>,
 }
 
 /// One task in a list.
@@ -62,8 +66,10 @@ pub async fn decision_items(app: &App, views: Vec<DecisionView>, tz: Tz) -> Resu
             goal: d.goal,
             tasks: d.tasks,
             source: d.source.to_string(),
-            status: "standing",
-            supersedes: None,
+            status: d.status.to_string(),
+            supersedes: d.supersedes,
+            superseded_by: d.superseded_by,
+            notes: d.notes,
         })
         .collect())
 }

@@ -1,8 +1,9 @@
 //! The record pages: decisions (`/decisions`, `/d/D-n`), tasks (`/tasks`), proposals
-//! (`/proposals`) and goals (`/g/SLUG`), each showing only the viewer's spaces (anything else is
+//! (`/proposals`), asks (`/asks`), meeting notes (`/n/N-n`) and goals (`/g/SLUG`), each showing only the viewer's spaces (anything else is
 //! 404), every time in the viewer's zone. This file holds what they share: the routes, the zone,
 //! times for templates, the filter parsing.
 
+mod asks;
 mod decisions;
 mod goals;
 mod items;
@@ -24,6 +25,8 @@ pub fn routes() -> Router<App> {
         .route("/d/{id}", get(decisions::one))
         .route("/tasks", get(tasks::list))
         .route("/proposals", get(tasks::proposals))
+        .route("/asks", get(asks::list))
+        .route("/n/{id}", get(asks::notes))
         .route("/g/{slug}", get(goals::one))
 }
 

@@ -22,9 +22,9 @@ pub struct TaskParams {
 
 /// A tab of a list page.
 pub struct Tab {
-    href: String,
-    label: &'static str,
-    current: bool,
+    pub(super) href: String,
+    pub(super) label: &'static str,
+    pub(super) current: bool,
 }
 
 /// Tasks under one heading (the owner, on the "by owner" tab; else one untitled group).
@@ -68,6 +68,7 @@ pub async fn list(viewer: Viewer, State(app): State<App>, Query(p): Query<TaskPa
         owner: if view == "mine" { Some(viewer.email.clone()) } else { owner.map(str::to_ascii_lowercase) },
         status,
         overdue_at: (view == "overdue").then(|| now.timestamp()),
+        notes_id: None,
         limit: PAGE_ROWS,
     };
     let tz = zone(&app, &viewer).await?;
