@@ -1,7 +1,7 @@
 //! The member feeds under `docket serve`, on SQLite and PostgreSQL, read back with real parsers:
 //! Atom (atom_syndication) lists the decisions of the member's spaces with tag: ids and links to
 //! `/d/D-n`; iCalendar (icalendar's parser) has a VTODO per open task of theirs with DUE in UTC
-//! and a VEVENT per open proposal closing; a wrong or rotated key is 404.
+//! and a VEVENT per open proposal or ask closing; a wrong or rotated key is 404.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -74,6 +74,8 @@ async fn the_atom_feed_lists_the_members_decisions() {
 async fn the_calendar_has_the_members_open_tasks_and_closing_proposals() {
     for t in backends().await {
         let (app, running) = start(&t).await;
+        let ask = "#ask Is the hall booked? @bob by 2026-11-27 12:00 default: we meet online\n";
+        t.ingest(&Mail::new("e2@x", "Offsite").body(ask).raw(), "eng").await;
         let key = docket::web::feeds::member_key(&app, "alice@example.org", false).await.unwrap();
         let (_, ics_url) = docket::web::feeds::urls(&app, &key);
         let r = http::get(&running.http, &path(&ics_url), &[]).await;
@@ -110,11 +112,15 @@ async fn the_calendar_has_the_members_open_tasks_and_closing_proposals() {
         assert_eq!(summary.as_str(), format!("{}: {}", with_due.id, with_due.title));
         assert!(with_due.title.contains(',') && with_due.title.contains(';'), "the test escapes something: {}", with_due.title);
         assert_eq!(todo.find_prop("URL").unwrap().val.as_str(), format!("{BASE}/t/{}#{}", with_due.thread_id, with_due.id));
-        assert_eq!(events.len(), 1, "{}", r.body);
+        assert_eq!(events.len(), 2, "the proposal and the ask: {}", r.body);
         let proposal = &app.store.proposals(Some("eng"), None, None).await.unwrap()[0];
         let start = events[0].find_prop("DTSTART").unwrap().val.as_str().to_string();
         assert_eq!(start, proposal.closes_at.unwrap().format("%Y%m%dT%H%M%SZ").to_string());
         assert!(events[0].find_prop("UID").unwrap().val.as_str().starts_with(&proposal.id));
+        let ask = &app.store.asks(Some("eng"), None, None).await.unwrap()[0];
+        assert_eq!(events[1].find_prop("DTSTART").unwrap().val.as_str(), ask.closes_at.unwrap().format("%Y%m%dT%H%M%SZ").to_string());
+        let summary = events[1].find_prop("SUMMARY").unwrap().val.clone().unescape_text();
+        assert_eq!(summary.as_str(), "A-1 needs an answer: Is the hall booked?");
         running.stop().await;
     }
 }

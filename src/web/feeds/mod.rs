@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::identity::api_key;
 use crate::store::items::TaskFilter;
 use crate::store::spaces::Space;
-use crate::store::states::{ProposalStatus, TaskStatus};
+use crate::store::states::{AskStatus, ProposalStatus, TaskStatus};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -154,6 +154,22 @@ async fn tasks(State(app): State<App>, Path(key): Path<String>) -> Result<impl I
                     ("SUMMARY", Text(format!("{id} closes: {}", atom::title_of(&p.text, 80)))),
                     ("DESCRIPTION", Text(format!("Proposal {id} in {}: {}", p.space, p.text))),
                     ("URL", Uri(format!("{base}/t/{}#{id}", p.thread_id))),
+                ],
+            });
+        }
+        for a in app.store.asks(Some(&s.slug), Some(AskStatus::Open), None).await? {
+            let Some(closes) = a.closes_at else { continue };
+            let id = &a.id;
+            let outcome = a.default.as_deref().map_or("nothing is decided".to_string(), |d| format!("the default is decided: {d}"));
+            components.push(ics::Component {
+                kind: "VEVENT",
+                properties: vec![
+                    ("UID", Text(format!("{id}@{domain}"))),
+                    ("DTSTAMP", Time(now)),
+                    ("DTSTART", Time(closes)),
+                    ("SUMMARY", Text(format!("{id} needs an answer: {}", atom::title_of(&a.text, 80)))),
+                    ("DESCRIPTION", Text(format!("Ask {id} in {}: {}. Without an answer by then, {outcome}.", a.space, a.text))),
+                    ("URL", Uri(format!("{base}/t/{}#{id}", a.thread_id))),
                 ],
             });
         }
