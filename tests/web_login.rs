@@ -319,3 +319,38 @@ async fn hostile_mail_html_renders_inert() {
         assert!(r.body.contains("class=\"remote-image\" href=\"https://tracker.example/pixel.gif\""), "{b}: remote image as a link");
     }
 }
+
+/// A mail with a PDF and an HTML file attached: both are listed with a link and served only as
+/// downloads (never rendered as a page of docket's origin), to members of the space only.
+#[tokio::test]
+async fn attachments_download_for_members_only() {
+    for t in backends().await {
+        let s = site(t).await;
+        let b = s.t.backend;
+        let raw = "From: Bob <bob@example.org>\r\nTo: eng@docket.test\r\nSubject: Specs\r\nDate: Tue, 24 Nov 2026 08:00:00 +0000\r\n\
+                   Message-ID: <att-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+                   --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSpecs attached.\r\n\
+                   --b\r\nContent-Type: application/pdf; name=\"Spec v2.pdf\"\r\nContent-Disposition: attachment; filename=\"Spec v2.pdf\"\r\n\
+                   Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcOkw7w=\r\n\
+                   --b\r\nContent-Type: text/html; name=\"evil.html\"\r\nContent-Disposition: attachment; filename=\"évil.html\"\r\n\r\n\
+                   <script>alert(1)</script>\r\n--b--\r\n";
+        let thread = s.t.thread_of(raw.as_bytes(), "eng").await;
+        let (alice, _) = s.sign_in("alice@example.org").await;
+        let page = s.get(&format!("/t/{thread}"), Some(&alice)).await;
+        let link = page.body.split("href=\"").filter_map(|p| p.split('"').next()).find(|h| h.contains("/a/0")).expect("a download link");
+        let pdf = s.get(link, Some(&alice)).await;
+        assert_eq!(pdf.status, 200, "{b}");
+        assert_eq!(pdf.header("content-type"), Some("application/pdf"), "{b}");
+        assert!(pdf.header("content-disposition").unwrap().starts_with("attachment; filename=\"Spec v2.pdf\""), "{b}: {pdf:?}");
+        assert!(pdf.body.starts_with("%PDF-1.4"), "{b}: decoded: {:?}", pdf.body);
+        let html = s.get(&link.replace("/a/0", "/a/1"), Some(&alice)).await;
+        assert_eq!(html.status, 200, "{b}");
+        let disposition = html.header("content-disposition").unwrap();
+        assert!(disposition.starts_with("attachment;") && disposition.contains("filename*=UTF-8''%C3%A9vil.html"), "{b}: {disposition}");
+        assert_eq!(html.header("x-content-type-options"), Some("nosniff"), "{b}");
+        assert_eq!(s.get(&link.replace("/a/0", "/a/2"), Some(&alice)).await.status, 404, "{b}: no third attachment");
+        let (carol, _) = s.sign_in("carol@example.org").await;
+        assert_eq!(s.get(link, Some(&carol)).await.status, 404, "{b}: another space's member");
+        assert_eq!(s.get(link, None).await.status, 401, "{b}: no session");
+    }
+}

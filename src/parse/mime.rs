@@ -224,6 +224,22 @@ pub fn inline_part(raw: &[u8], cid: &str) -> Option<(String, Vec<u8>)> {
     Some((kind, part.contents().to_vec()))
 }
 
+/// The `n`th attachment (0-based, the order of `ParsedMail::attachments`) of a raw message: its
+/// file name, content type and decoded bytes.
+pub fn attachment_part(raw: &[u8], n: usize) -> Option<(Option<String>, String, Vec<u8>)> {
+    let message = MessageParser::default().parse(raw)?;
+    let part = message.attachments().nth(n)?;
+    let kind = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_ascii_lowercase();
+    Some((part.attachment_name().map(str::to_string), kind, part.contents().to_vec()))
+}
+
 /// Visible text of a raw message (docs/mail-flow.md).
 pub fn trim_eml(raw: &[u8]) -> super::reply::Visible {
     let (text, html) = bodies(raw);

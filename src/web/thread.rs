@@ -1,7 +1,8 @@
 //! A thread `/t/ID`: each message's visible text (links clickable, `>` quotes set apart), what the
 //! reply trimmer removed behind "show quoted text", the mail's own HTML sanitised (re-read from the
 //! stored raw message), attachments, the thread's items and the viewer's reply address; and the
-//! message's inline `cid:` images at `/t/ID/m/MSG/cid/CID`. Only members of the thread's space see
+//! message's inline `cid:` images at `/t/ID/m/MSG/cid/CID` and its attachments (as downloads) at
+//! `/t/ID/m/MSG/a/N`. Only members of the thread's space see
 //! any of it; everyone else gets the same 404 as for a thread that does not exist.
 
 use super::home::{When, zone};
@@ -20,7 +21,10 @@ use axum::routing::get;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<App> {
-    Router::new().route("/t/{id}", get(thread)).route("/t/{id}/m/{msg}/cid/{cid}", get(inline_image))
+    Router::new()
+        .route("/t/{id}", get(thread))
+        .route("/t/{id}/m/{msg}/cid/{cid}", get(inline_image))
+        .route("/t/{id}/m/{msg}/a/{n}", get(attachment))
 }
 
 /// Inline parts served as images (never SVG, which can carry script).
@@ -46,6 +50,7 @@ struct Shown {
 #[template(path = "web/thread.html")]
 struct ThreadPage<'a> {
     v: &'a Viewer,
+    thread_id: i64,
     space: &'a Space,
     subject: &'a str,
     status: String,
@@ -87,7 +92,18 @@ async fn thread(State(app): State<App>, v: Viewer, Path(id): Path<String>) -> Re
         let t = token::sign(app.secret.bytes(), ReplySlot { thread_id: id, member_id: m.id });
         format!("{}+{t}@{}", space.slug, app.config.server.domain)
     });
-    page(&ThreadPage { v: &v, space, subject: &t.subject, status: t.status.to_string(), messages, decisions, tasks, proposals, reply_to })
+    page(&ThreadPage {
+        v: &v,
+        thread_id: id,
+        space,
+        subject: &t.subject,
+        status: t.status.to_string(),
+        messages,
+        decisions,
+        tasks,
+        proposals,
+        reply_to,
+    })
 }
 
 fn shown(thread: i64, m: MessageView, raw: Option<&[u8]>, tz: chrono_tz::Tz) -> Shown {
@@ -119,6 +135,35 @@ fn mail_html(thread: i64, message: i64, raw: &[u8]) -> Option<String> {
     let (_, html) = crate::parse::mime::bodies(raw);
     let clean = sanitize::mail_html(&html?, &format!("/t/{thread}/m/{message}/cid/"));
     (!clean.trim().is_empty()).then_some(clean)
+}
+
+/// An attachment, always as a download (`Content-Disposition: attachment`), never rendered in
+/// the page's origin: a mailed HTML or SVG file cannot run as docket.
+async fn attachment(State(app): State<App>, v: Viewer, Path((id, msg, n)): Path<(String, String, String)>) -> Result<Response, WebError> {
+    let (Ok(id), Ok(msg), Ok(n)) = (id.parse::<i64>(), msg.parse::<i64>(), n.parse::<usize>()) else {
+        return Err(WebError::NotFound);
+    };
+    visible(&app, &v, id).await?;
+    let raw = app.store.message_raw(id, msg).await?.ok_or(WebError::NotFound)?;
+    let (name, kind, bytes) = crate::parse::mime::attachment_part(&raw, n).ok_or(WebError::NotFound)?;
+    let name = name.unwrap_or_else(|| format!("attachment-{}", n + 1));
+    // RFC 6266: an ASCII fallback name and the UTF-8 one, percent-encoded.
+    let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let kind = if kind.contains(['\r', '\n']) { "application/octet-stream".to_string() } else { kind };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn inline_image(
