@@ -24,6 +24,7 @@ pub struct Context<'a> {
     pub sender: Option<&'a str>,
     /// The message's date (unix seconds): when its items were decided or created.
     pub at: i64,
+    pub config: &'a Config,
 }
 
 /// What a message recorded, for receipts and the CLI.
@@ -109,6 +110,7 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
             }
         };
         if let Some(made) = made {
+            out.warnings.extend(crate::hours::Check::of(ctx).item(item));
             for reference in &item.refs {
                 match resolve_ref(tx, ctx, reference).await? {
                     Ok(target) => tx.link(made, target).await?,
@@ -276,10 +278,12 @@ async fn command(tx: &mut Tx, ctx: &Context<'_>, item: &Item, change: &Change<'_
                 out.warnings.push(format!("#assign {label}: @{who} is not a member of {}; {label} was left unchanged", ctx.space.slug));
                 return Ok(());
             };
+            out.warnings.extend(crate::hours::Check::of(ctx).task(Some(&owner), task.due));
             tx.update_task(id, TaskField::Owner, Some(owner), task.owner, change).await?;
         }
         Verb::Due => {
             let Some(due) = item.due else { return Ok(()) };
+            out.warnings.extend(crate::hours::Check::of(ctx).task(task.owner.as_deref(), Some(due.timestamp())));
             tx.update_task(id, TaskField::Due, Some(due.timestamp().to_string()), task.due.map(|d| d.to_string()), change).await?;
         }
     }

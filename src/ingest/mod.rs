@@ -424,7 +424,7 @@ pub async fn store_prepared(
     let fallback = chrono::DateTime::from_timestamp(received_at, 0).unwrap_or_default();
     let dates = record::date_context(target.config, member_tz, m.date, fallback);
     let extraction = record::extract(&p.visible, &m.subject, &dates);
-    let ctx = record::Context { space, members: target.members, thread_id, message_id: id, sender, at: date };
+    let ctx = record::Context { space, members: target.members, thread_id, message_id: id, sender, at: date, config: target.config };
     let recorded = record::record(tx, &ctx, &extraction).await?;
     tx.mark_inbound(inbound_id, crate::store::states::InboundState::Stored, None).await?;
     Ok(StoredMessage { id, thread_id, space: space.slug.clone(), flags: m.flags.clone(), recorded })
