@@ -164,7 +164,13 @@ pub struct Check<'a> {
 impl<'a> Check<'a> {
     /// For a message being recorded; the sender reads times in their member zone, else the server's.
     pub fn of(ctx: &Context<'a>) -> Check<'a> {
-        Check { members: ctx.members, sender: ctx.sender, sender_tz: sender_zone(ctx.members, ctx.sender, ctx.config), now: ctx.at, config: ctx.config }
+        Check {
+            members: ctx.members,
+            sender: ctx.sender,
+            sender_tz: sender_zone(ctx.members, ctx.sender, ctx.config),
+            now: ctx.at,
+            config: ctx.config,
+        }
     }
 
     /// A new task's due time against its owner; a new proposal's closing time against every
@@ -330,12 +336,22 @@ mod tests {
     fn checks_skip_the_sender_and_address_the_right_people() {
         let config = config();
         let members = vec![member("ana", Some("America/Los_Angeles")), member("kenji", Some("Asia/Tokyo"))];
-        let check = Check { members: &members, sender: Some("ana@x.org"), sender_tz: Europe::Berlin, now: utc(2026, 11, 27, 9, 0), config: &config };
+        let check = Check {
+            members: &members,
+            sender: Some("ana@x.org"),
+            sender_tz: Europe::Berlin,
+            now: utc(2026, 11, 27, 9, 0),
+            config: &config,
+        };
         // Sent Fri 10:00 Berlin (18:00 in Tokyo), due Fri 18:00 Berlin (Sat 02:00 in Tokyo).
         let due = Some(utc(2026, 11, 27, 17, 0));
         assert_eq!(check.task(Some("kenji@x.org"), due), ["Due Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours"]);
         assert!(check.task(Some("ana@x.org"), due).is_empty(), "the sender's own task");
-        assert!(check.task(Some("zed@x.org"), due).is_empty() && check.task(None, due).is_empty() && check.task(Some("kenji@x.org"), None).is_empty());
+        assert!(
+            check.task(Some("zed@x.org"), due).is_empty()
+                && check.task(None, due).is_empty()
+                && check.task(Some("kenji@x.org"), None).is_empty()
+        );
         assert_eq!(sender_zone(&members, Some("kenji@x.org"), &config), Asia::Tokyo);
         assert_eq!(sender_zone(&members, None, &config), Europe::Berlin);
         assert_eq!(city(America::Los_Angeles), "Los Angeles");

@@ -191,7 +191,16 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("Mars/Base") && text.contains("sometimes") && text.contains("8am"), "{text}");
         assert!(text.contains("--hours") && text.contains("09:00-17:00"), "{text}");
-        let ok = MemberSettings::parse(Some("al"), Some("Pacific/Auckland"), Some("digest"), Some("07:30"), Some("mon-fri"), None, Some("08:30-16:30")).unwrap();
+        let ok = MemberSettings::parse(
+            Some("al"),
+            Some("Pacific/Auckland"),
+            Some("digest"),
+            Some("07:30"),
+            Some("mon-fri"),
+            None,
+            Some("08:30-16:30"),
+        )
+        .unwrap();
         assert_eq!(ok.tz, Some(chrono_tz::Pacific::Auckland));
         assert_eq!(ok.hours.map(|h| h.to_string()).as_deref(), Some("08:30-16:30"));
     }

@@ -38,7 +38,9 @@ async fn a_friday_evening_deadline_for_tokyo_is_recorded_and_the_receipt_warns()
     for mut t in backends().await {
         let sent = t.record();
         team(&t).await;
-        let mail = Mail::new("h1@example.org", "Release").date(FRIDAY_MORNING).body("#action Ship the release notes @kenji due 2026-11-27 18:00\n");
+        let mail = Mail::new("h1@example.org", "Release")
+            .date(FRIDAY_MORNING)
+            .body("#action Ship the release notes @kenji due 2026-11-27 18:00\n");
         let r = recorded(&t, mail).await;
         assert_eq!(r.created, ["T-1"], "[{}] still recorded", t.backend);
         assert_eq!(r.warnings, ["Due Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours"], "[{}]", t.backend);
@@ -69,21 +71,30 @@ async fn proposals_due_and_assign_check_everyone_they_address() {
     for t in backends().await {
         team(&t).await;
         // Closing Fri 18:00 Berlin: Tokyo's Friday is over, Los Angeles has 09:00 PST: none.
-        let r = recorded(&t, Mail::new("h3@example.org", "Freeze").date(FRIDAY_MORNING).body("#propose Freeze merges by 2026-11-27 18:00\n")).await;
+        let r =
+            recorded(&t, Mail::new("h3@example.org", "Freeze").date(FRIDAY_MORNING).body("#propose Freeze merges by 2026-11-27 18:00\n"))
+                .await;
         assert_eq!(r.created, ["P-1"], "[{}]", t.backend);
         let mut w = r.warnings.clone();
         w.sort();
         assert_eq!(
             w,
-            ["Closes Fri 18:00 CET leaves @bob (Los Angeles) 0 working hours", "Closes Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours"],
+            [
+                "Closes Fri 18:00 CET leaves @bob (Los Angeles) 0 working hours",
+                "Closes Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours"
+            ],
             "[{}] everyone but the proposer",
             t.backend
         );
-        let r = recorded(&t, Mail::new("h4@example.org", "Notes").date(FRIDAY_MORNING).body("#action Notes @kenji due 2026-12-04 18:00\n")).await;
+        let r = recorded(&t, Mail::new("h4@example.org", "Notes").date(FRIDAY_MORNING).body("#action Notes @kenji due 2026-12-04 18:00\n"))
+            .await;
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
         // A new due time against the owner; a new owner against the due time.
         let r = recorded(&t, Mail::new("h5@example.org", "Re: Notes").date(FRIDAY_MORNING).body("#due T-1 2026-11-27 18:00\n")).await;
-        assert_eq!((r.changed.clone(), r.warnings.clone()), (vec!["T-1".to_string()], vec!["Due Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours".to_string()]));
+        assert_eq!(
+            (r.changed.clone(), r.warnings.clone()),
+            (vec!["T-1".to_string()], vec!["Due Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours".to_string()])
+        );
         let r = recorded(&t, Mail::new("h6@example.org", "Re: Notes").date(FRIDAY_MORNING).body("#assign T-1 @bob\n")).await;
         assert_eq!(r.warnings, ["Due Fri 18:00 CET leaves @bob (Los Angeles) 0 working hours"], "[{}]", t.backend);
         let task = t.app.store.tasks(&TaskFilter::default()).await.unwrap().into_iter().find(|x| x.id == "T-1").unwrap();
@@ -137,7 +148,8 @@ fn hours_flag_list_and_parse_show_the_same() {
     let mail = Mail::new("p1@example.org", "Release").date(FRIDAY_MORNING).body("#action Ship it @kenji due 2026-11-27 18:00\n");
     let file = d.join("m.eml");
     std::fs::write(&file, mail.raw()).unwrap();
-    let parsed: serde_json::Value = serde_json::from_str(&ok(docket(d).arg("parse").arg(&file).args(["--space", "eng", "--json"]))).unwrap();
+    let parsed: serde_json::Value =
+        serde_json::from_str(&ok(docket(d).arg("parse").arg(&file).args(["--space", "eng", "--json"]))).unwrap();
     assert_eq!(parsed["warnings"], serde_json::json!(["Due Fri 18:00 CET leaves @kenji (Tokyo) 0 working hours"]), "{parsed}");
     let alone: serde_json::Value = serde_json::from_str(&ok(docket(d).arg("parse").arg(&file).arg("--json"))).unwrap();
     assert_eq!(alone["warnings"], serde_json::json!([]), "no space, no members to check");

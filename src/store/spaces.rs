@@ -148,16 +148,16 @@ impl Store {
             "UPDATE members SET handle = $1, tz = $2, delivery = $3, digest_time = $4, digest_days = $5, role = $6, hours = $7 \
              WHERE id = $8",
         )
-            .bind(&handle)
-            .bind(s.tz.map(|t| t.name().to_string()).or(current.tz))
-            .bind(s.delivery.map(|d| d.as_str().to_string()).unwrap_or(current.delivery))
-            .bind(s.digest_time.map(|t| t.format("%H:%M").to_string()).or(current.digest_time))
-            .bind(s.digest_days.map(|d| d.to_string()).or(current.digest_days))
-            .bind(s.role.map(|r| r.as_str().to_string()).unwrap_or(current.role))
-            .bind(s.hours.map(|h| h.to_string()).or(current.hours))
-            .bind(current.id)
-            .execute(&self.pool)
-            .await?;
+        .bind(&handle)
+        .bind(s.tz.map(|t| t.name().to_string()).or(current.tz))
+        .bind(s.delivery.map(|d| d.as_str().to_string()).unwrap_or(current.delivery))
+        .bind(s.digest_time.map(|t| t.format("%H:%M").to_string()).or(current.digest_time))
+        .bind(s.digest_days.map(|d| d.to_string()).or(current.digest_days))
+        .bind(s.role.map(|r| r.as_str().to_string()).unwrap_or(current.role))
+        .bind(s.hours.map(|h| h.to_string()).or(current.hours))
+        .bind(current.id)
+        .execute(&self.pool)
+        .await?;
         self.member(space.id, email).await?.ok_or_else(|| not_member(space, email))
     }
 
