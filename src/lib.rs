@@ -45,6 +45,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod display;
+pub mod hours;
 pub mod identity;
 pub mod index;
 pub mod ingest;

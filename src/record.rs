@@ -31,6 +31,7 @@ pub struct Context<'a> {
     pub subject: &'a str,
     /// Whether the sender wrote new text (a reply that answers an ask).
     pub has_text: bool,
+    pub config: &'a Config,
 }
 
 /// What a message recorded, for receipts and the CLI.
@@ -130,6 +131,7 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
             }
         };
         if let Some(made) = made {
+            out.warnings.extend(crate::hours::Check::of(ctx).item(item));
             for reference in &item.refs {
                 match resolve_ref(tx, ctx, reference).await? {
                     Ok(target) => tx.link(made, target).await?,
@@ -360,10 +362,12 @@ async fn command(tx: &mut Tx, ctx: &Context<'_>, item: &Item, change: &Change<'_
                 out.warnings.push(format!("#assign {label}: @{who} is not a member of {}; {label} was left unchanged", ctx.space.slug));
                 return Ok(());
             };
+            out.warnings.extend(crate::hours::Check::of(ctx).task(Some(&owner), task.due));
             tx.update_task(id, TaskField::Owner, Some(owner), task.owner, change).await?;
         }
         Verb::Due => {
             let Some(due) = item.due else { return Ok(()) };
+            out.warnings.extend(crate::hours::Check::of(ctx).task(task.owner.as_deref(), Some(due.timestamp())));
             tx.update_task(id, TaskField::Due, Some(due.timestamp().to_string()), task.due.map(|d| d.to_string()), change).await?;
         }
         Verb::Withdraw => {}

@@ -107,6 +107,8 @@ pub struct MemberSettings {
     pub digest_time: Option<NaiveTime>,
     pub digest_days: Option<Weekdays>,
     pub role: Option<Role>,
+    /// Working hours (`--hours 09:00-17:00`).
+    pub hours: Option<crate::hours::Hours>,
 }
 
 impl MemberSettings {
@@ -118,6 +120,7 @@ impl MemberSettings {
         digest_time: Option<&str>,
         digest_days: Option<&str>,
         role: Option<&str>,
+        hours: Option<&str>,
     ) -> Result<Self, SpaceError> {
         let mut errors = Vec::new();
         fn keep<T>(errors: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
@@ -130,6 +133,7 @@ impl MemberSettings {
             digest_time: digest_time.and_then(|t| keep(&mut errors, config::time_of_day(t).map_err(|e| format!("--digest-time: {e}")))),
             digest_days: digest_days.and_then(|d| keep(&mut errors, Weekdays::parse(d).map_err(|e| format!("--digest-days: {e}")))),
             role: role.and_then(|r| keep(&mut errors, Role::parse(r).map_err(|e| e.to_string()))),
+            hours: hours.and_then(|h| keep(&mut errors, crate::hours::Hours::parse(h).map_err(|e| format!("--hours: {e}")))),
         };
         if errors.is_empty() { Ok(settings) } else { Err(SpaceError::BadSetting(errors.join("; "))) }
     }
@@ -183,10 +187,21 @@ mod tests {
 
     #[test]
     fn settings_report_every_problem() {
-        let err = MemberSettings::parse(None, Some("Mars/Base"), Some("sometimes"), Some("8am"), None, None).unwrap_err();
+        let err = MemberSettings::parse(None, Some("Mars/Base"), Some("sometimes"), Some("8am"), None, None, Some("9-5")).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("Mars/Base") && text.contains("sometimes") && text.contains("8am"), "{text}");
-        let ok = MemberSettings::parse(Some("al"), Some("Pacific/Auckland"), Some("digest"), Some("07:30"), Some("mon-fri"), None).unwrap();
+        assert!(text.contains("--hours") && text.contains("09:00-17:00"), "{text}");
+        let ok = MemberSettings::parse(
+            Some("al"),
+            Some("Pacific/Auckland"),
+            Some("digest"),
+            Some("07:30"),
+            Some("mon-fri"),
+            None,
+            Some("08:30-16:30"),
+        )
+        .unwrap();
         assert_eq!(ok.tz, Some(chrono_tz::Pacific::Auckland));
+        assert_eq!(ok.hours.map(|h| h.to_string()).as_deref(), Some("08:30-16:30"));
     }
 }

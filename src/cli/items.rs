@@ -157,7 +157,14 @@ pub async fn parse(config: Config, args: ParseArgs) -> CliResult {
     let extraction = record::extract(&visible, &parsed.subject, &dates);
     let mut warnings = extraction.warnings.clone();
     if let (Some(app), Some(space)) = (&app, &space) {
-        warnings.extend(check_against_space(app, space, &members, &extraction.items).await?);
+        let check = docket::hours::Check {
+            members: &members,
+            sender: sender.as_deref(),
+            sender_tz: tz.unwrap_or_else(|| docket::hours::sender_zone(&members, sender.as_deref(), &config)),
+            now: dates.now.timestamp(),
+            config: &config,
+        };
+        warnings.extend(check_against_space(app, space, &check, &extraction.items).await?);
     }
     let out = ParseJson {
         message_id: parsed.message_id.clone(),
@@ -182,16 +189,29 @@ pub async fn parse(config: Config, args: ParseArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The warnings `record` would give for unknown handles and refs, without storing anything.
+/// The warnings `record` would give for unknown handles and refs and for deadlines that leave
+/// someone too few working hours, without storing anything.
 async fn check_against_space(
     app: &App,
     space: &docket::store::spaces::Space,
-    members: &[docket::store::spaces::Member],
+    check: &docket::hours::Check<'_>,
     items: &[docket::parse::tags::Item],
 ) -> anyhow::Result<Vec<String>> {
+    use docket::parse::tags::Verb;
+    let members = check.members;
     let mut warnings = Vec::new();
     let mut tx = app.store.begin().await?;
     for item in items {
+        warnings.extend(check.item(item));
+        if let (Some(verb @ (Verb::Due | Verb::Assign)), Some(reference)) = (item.verb, item.target.as_deref())
+            && let Ok((docket::store::items::ItemKind::Task, id)) = record::check_ref(&mut tx, space.id, reference).await?
+            && let Some(task) = tx.task(id).await?
+        {
+            warnings.extend(match verb {
+                Verb::Due => check.task(task.owner.as_deref(), item.due.map(|d| d.timestamp())),
+                _ => check.task(item.owner.as_deref().and_then(|o| record::find_member(members, o)).map(|m| m.email.as_str()), task.due),
+            });
+        }
         for mention in item.owner.iter().chain(&item.watchers).chain(&item.asked_of) {
             if record::find_member(members, mention).is_none() {
                 warnings.push(format!("@{mention} is not a member of {}", space.slug));

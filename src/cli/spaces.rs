@@ -90,6 +90,9 @@ pub struct MemberArgs {
     /// member | admin
     #[arg(long)]
     role: Option<String>,
+    /// Working hours HH:MM-HH:MM on the digest days, e.g. 09:00-17:00 (default: notify.working_hours).
+    #[arg(long)]
+    hours: Option<String>,
     /// Print the member as JSON.
     #[arg(long)]
     json: bool,
@@ -105,6 +108,8 @@ struct MemberJson {
     digest_time: Option<String>,
     digest_days: Option<String>,
     role: String,
+    /// Working hours `HH:MM-HH:MM`; null = the server's `notify.working_hours`.
+    hours: Option<String>,
     /// Unsubscribed from the space (`unsubscribe SPACE` by mail, or the List-Unsubscribe link): no mail at all.
     unsubscribed: bool,
     /// Space muted (`mute SPACE`): no copies of messages; digests and notices still come.
@@ -155,6 +160,7 @@ fn member_json(space: &str, m: Member) -> MemberJson {
         digest_time: m.digest_time,
         digest_days: m.digest_days,
         role: m.role,
+        hours: m.hours,
     }
 }
 
@@ -200,6 +206,7 @@ fn settings(a: &MemberArgs) -> Result<MemberSettings, space::SpaceError> {
         a.digest_time.as_deref(),
         a.digest_days.as_deref(),
         a.role.as_deref(),
+        a.hours.as_deref(),
     )
 }
 
@@ -236,19 +243,23 @@ pub async fn member(app: &App, cmd: MemberCmd) -> CliResult {
             if members.is_empty() {
                 println!("no members in '{}' (add one with `docket member add EMAIL --space {}`)", target.slug, target.slug);
             } else {
-                println!("{:<32} {:<17} {:<20} {:<8} {:<20} {:<7} MAIL", "EMAIL", "HANDLE", "TIME ZONE", "DELIVERY", "DIGEST", "ROLE");
+                println!(
+                    "{:<32} {:<17} {:<20} {:<8} {:<20} {:<11} {:<7} MAIL",
+                    "EMAIL", "HANDLE", "TIME ZONE", "DELIVERY", "DIGEST", "HOURS", "ROLE"
+                );
             }
             for m in members {
                 let digest = format!("{} {}", m.digest_time.as_deref().unwrap_or("(default)"), m.digest_days.as_deref().unwrap_or(""))
                     .trim_end()
                     .to_string();
                 println!(
-                    "{:<32} @{:<16} {:<20} {:<8} {:<20} {:<7} {}",
+                    "{:<32} @{:<16} {:<20} {:<8} {:<20} {:<11} {:<7} {}",
                     m.email,
                     m.handle,
                     m.tz.as_deref().unwrap_or("(server zone)"),
                     m.delivery,
                     digest,
+                    m.hours.as_deref().unwrap_or("(default)"),
                     m.role,
                     mail_column(&m),
                 );

@@ -139,6 +139,10 @@ pub enum Receipts {
 #[derive(Debug, Clone)]
 pub struct Notify {
     pub receipts: Receipts,
+    /// Working hours of members with none of their own (`crate::hours`).
+    pub working_hours: crate::hours::Hours,
+    /// A due or closing time leaving someone fewer working hours than this is warned about; 0 = never.
+    pub min_response_hours: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +234,8 @@ impl Config {
                     Receipts::Changes,
                     raw::one_of(&[("changes", Receipts::Changes), ("always", Receipts::Always), ("never", Receipts::Never)]),
                 ),
+                working_hours: r.get("notify.working_hours", crate::hours::Hours::nine_to_five(), crate::hours::Hours::parse),
+                min_response_hours: r.get("notify.min_response_hours", 4, raw::uint),
             },
             security: Security {
                 secret: r.opt("security.secret", secret),
@@ -455,6 +461,14 @@ mod tests {
         assert_eq!(c.outbound.max_per_minute, 600);
         assert_eq!(c.notify.receipts, Receipts::Changes);
         assert_eq!(c.reminders.overdue_max, 3);
+        assert_eq!((c.notify.working_hours.to_string(), c.notify.min_response_hours), ("09:00-17:00".into(), 4));
+        let err = Config::load_with_env(
+            None,
+            env(&[("DOCKET__NOTIFY__WORKING_HOURS", "9 to 5"), ("DOCKET__NOTIFY__MIN_RESPONSE_HOURS", "four")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("notify.working_hours") && err.contains("notify.min_response_hours"), "{err}");
     }
 
     #[test]

@@ -433,6 +433,7 @@ pub async fn store_prepared(
         at: date,
         subject: &m.subject,
         has_text: !p.visible.trim().is_empty(),
+        config: target.config,
     };
     let recorded = record::record(tx, &ctx, &extraction).await?;
     tx.mark_inbound(inbound_id, crate::store::states::InboundState::Stored, None).await?;

@@ -158,6 +158,7 @@ mod tests {
             digest_days: None,
             role: "member".into(),
             created_at,
+            hours: None,
         }
     }
 

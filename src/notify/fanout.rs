@@ -245,6 +245,7 @@ mod tests {
             digest_days: None,
             role: "member".into(),
             created_at: 0,
+            hours: None,
         }
     }
 

@@ -36,13 +36,16 @@ pub struct Member {
     pub digest_days: Option<String>,
     pub role: String,
     pub created_at: i64,
+    /// Working hours `HH:MM-HH:MM` (`crate::hours`); None = `notify.working_hours`.
+    pub hours: Option<String>,
 }
 
 /// Mute codes in the `mutes.thread_id` column besides a thread id: the whole space, or all mail.
 pub const MUTE_SPACE: i64 = 0;
 pub const UNSUBSCRIBED: i64 = -1;
 
-const MEMBER_COLUMNS: &str = "id, space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at";
+/// Every column of a `Member`, for the queries that read whole members.
+pub(crate) const MEMBER_COLUMNS: &str = "id, space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at, hours";
 
 impl Store {
     pub async fn add_space(&self, slug: &str, name: &str, now: i64) -> Result<Space, StoreError> {
@@ -94,8 +97,8 @@ impl Store {
             }));
         }
         let sql = format!(
-            "INSERT INTO members (space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {MEMBER_COLUMNS}"
+            "INSERT INTO members (space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at, hours) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {MEMBER_COLUMNS}"
         );
         Ok(sqlx::query_as(&sql)
             .bind(space.id)
@@ -107,6 +110,7 @@ impl Store {
             .bind(s.digest_days.map(|d| d.to_string()))
             .bind(s.role.unwrap_or(Role::Member).as_str())
             .bind(now)
+            .bind(s.hours.map(|h| h.to_string()))
             .fetch_one(&self.pool)
             .await?)
     }
@@ -140,16 +144,20 @@ impl Store {
                 return Err(StoreError::Conflict(format!("handle '{handle}' is taken in '{}' by {other}", space.slug)));
             }
         }
-        sqlx::query("UPDATE members SET handle = $1, tz = $2, delivery = $3, digest_time = $4, digest_days = $5, role = $6 WHERE id = $7")
-            .bind(&handle)
-            .bind(s.tz.map(|t| t.name().to_string()).or(current.tz))
-            .bind(s.delivery.map(|d| d.as_str().to_string()).unwrap_or(current.delivery))
-            .bind(s.digest_time.map(|t| t.format("%H:%M").to_string()).or(current.digest_time))
-            .bind(s.digest_days.map(|d| d.to_string()).or(current.digest_days))
-            .bind(s.role.map(|r| r.as_str().to_string()).unwrap_or(current.role))
-            .bind(current.id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE members SET handle = $1, tz = $2, delivery = $3, digest_time = $4, digest_days = $5, role = $6, hours = $7 \
+             WHERE id = $8",
+        )
+        .bind(&handle)
+        .bind(s.tz.map(|t| t.name().to_string()).or(current.tz))
+        .bind(s.delivery.map(|d| d.as_str().to_string()).unwrap_or(current.delivery))
+        .bind(s.digest_time.map(|t| t.format("%H:%M").to_string()).or(current.digest_time))
+        .bind(s.digest_days.map(|d| d.to_string()).or(current.digest_days))
+        .bind(s.role.map(|r| r.as_str().to_string()).unwrap_or(current.role))
+        .bind(s.hours.map(|h| h.to_string()).or(current.hours))
+        .bind(current.id)
+        .execute(&self.pool)
+        .await?;
         self.member(space.id, email).await?.ok_or_else(|| not_member(space, email))
     }
 

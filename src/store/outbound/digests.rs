@@ -56,14 +56,8 @@ impl Store {
 
     /// Every member of every space (for the digest planner), in id order, from `after`.
     pub async fn members_after(&self, after: i64, limit: i64) -> Result<Vec<Member>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at FROM members \
-             WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        let sql = format!("SELECT {} FROM members WHERE id > $1 ORDER BY id LIMIT $2", crate::store::spaces::MEMBER_COLUMNS);
+        Ok(sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(&self.pool).await?)
     }
 
     /// Decisions of a space that became known in `(since, until]`, oldest first. Known = when it

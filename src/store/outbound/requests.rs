@@ -28,13 +28,8 @@ impl Tx {
 impl Store {
     /// Every membership of an address: (member, space slug).
     pub async fn memberships(&self, email: &str) -> Result<Vec<(Member, String)>, StoreError> {
-        let members: Vec<Member> = sqlx::query_as(
-            "SELECT id, space_id, email, handle, tz, delivery, digest_time, digest_days, role, created_at FROM members \
-             WHERE email = $1 ORDER BY space_id",
-        )
-        .bind(email)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!("SELECT {} FROM members WHERE email = $1 ORDER BY space_id", crate::store::spaces::MEMBER_COLUMNS);
+        let members: Vec<Member> = sqlx::query_as(&sql).bind(email).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(members.len());
         for m in members {
             let space = self.space_by_id(m.space_id).await?;
