@@ -90,7 +90,8 @@ fn reply_line(text: &str, thread: i64) -> String {
 }
 
 const BUDGET: &str = "We should move the offsite to March.\nThe venue is booked in February.\n\n#decision Offsite moves to March\n";
-const AGREED: &str = "Agreed, I will ask finance.\n\nOn Tue, 24 Nov 2026, Alice wrote:\n> We should move the offsite to March.\n> QUOTED-ONLY-LINE\n";
+const AGREED: &str =
+    "Agreed, I will ask finance.\n\nOn Tue, 24 Nov 2026, Alice wrote:\n> We should move the offsite to March.\n> QUOTED-ONLY-LINE\n";
 const LONG: &str = "Line one.\nLine two.\nLine three.\nLine four NOT-SHOWN.\n";
 
 #[tokio::test]
@@ -170,7 +171,11 @@ async fn a_digest_shows_who_wrote_what_and_answers_land_in_the_thread() {
         t.tick().await;
         let friday = take_outbox(&data);
         let text = one(&friday, "digest", "alice@example.org").text();
-        assert!(text.contains(&format!("- #{thread} Budget\n  1 new message from @bob\n  @bob: Finance says yes.\n")), "[{}] {text}", t.backend);
+        assert!(
+            text.contains(&format!("- #{thread} Budget\n  1 new message from @bob\n  @bob: Finance says yes.\n")),
+            "[{}] {text}",
+            t.backend
+        );
         assert!(!text.contains("New decisions"), "[{}] yesterday's decision is not new: {text}", t.backend);
     }
 }

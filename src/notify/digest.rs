@@ -165,12 +165,12 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    /// `members` are the space's: a member is named by their handle.
-    pub fn of(row: DigestMessage, members: &[Member]) -> NewMessage {
+    /// `handle_of` names a sender who is a member of the space (their handle, from their address).
+    pub fn of(row: DigestMessage, handle_of: impl Fn(&str) -> Option<String>) -> NewMessage {
         let addr = row.from_addr.as_deref().unwrap_or_default();
-        let member = members.iter().find(|m| !addr.is_empty() && m.email.eq_ignore_ascii_case(addr));
-        let who = match (member, row.from_name.as_deref().map(str::trim).filter(|n| !n.is_empty())) {
-            (Some(m), _) => format!("@{}", m.handle),
+        let handle = if addr.is_empty() { None } else { handle_of(addr) };
+        let who = match (handle, row.from_name.as_deref().map(str::trim).filter(|n| !n.is_empty())) {
+            (Some(h), _) => format!("@{h}"),
             (None, Some(name)) => name.to_string(),
             (None, None) if !addr.is_empty() => addr.to_string(),
             (None, None) => "someone".to_string(),
@@ -470,5 +470,41 @@ mod tests {
         assert_eq!(shown, ["Reply 2.", "Reply 3.", "Reply 4.", "Reply 5.", "Reply 6."]);
         assert_eq!(got[0].unshown, 3);
         assert!(threads(&messages, 100).is_empty());
+    }
+
+    #[test]
+    fn decisions_and_messages_as_digests_name_them() {
+        let decision = |start: Option<&str>| {
+            let row = DecisionRow {
+                id: 3,
+                space_id: 1,
+                thread_id: 2,
+                text: "Ship it".into(),
+                author: None,
+                decided_at: 5,
+                source: crate::store::states::DecisionSource::Tag,
+            };
+            DecisionNews::of(DigestDecision { decision: row, known: 6, subject: "Launch".into(), message_start: start.map(Into::into) })
+        };
+        assert_eq!(decision(Some("Ready?\n#decision Ship it\n")).context, "in “Launch”: Ready?");
+        assert_eq!(decision(Some("#decision Ship it\n")).context, "in “Launch”");
+        assert_eq!(decision(None).context, "in “Launch”", "an adopted proposal: no message");
+        let message = |from: Option<&str>, name: Option<&str>| {
+            let row = DigestMessage {
+                id: 1,
+                arrived: 1,
+                thread_id: 2,
+                subject: "Launch".into(),
+                from_addr: from.map(Into::into),
+                from_name: name.map(Into::into),
+                text_start: "Hi.\n> quoted\n".into(),
+            };
+            NewMessage::of(row, |a| (a == "bob@x.org").then(|| "bob".to_string()))
+        };
+        assert_eq!(message(Some("bob@x.org"), Some("Bob B")).who, "@bob");
+        assert_eq!(message(Some("eve@y.org"), Some(" Eve ")).who, "Eve");
+        assert_eq!(message(Some("eve@y.org"), None).who, "eve@y.org");
+        assert_eq!(message(None, None).who, "someone");
+        assert_eq!(message(None, None).excerpt, ["Hi."]);
     }
 }

@@ -100,7 +100,9 @@ impl SpaceNews {
         self.decisions.splice(0..0, decisions.into_iter().map(DecisionNews::of));
         self.decisions.sort_by_key(|d| (d.decision.decided_at, d.decision.id));
         // The gap arrived before everything held: arrival order stays.
-        self.messages.splice(0..0, messages.into_iter().map(|m| NewMessage::of(m, members)));
+        let handles: HashMap<String, &str> = members.iter().map(|m| (m.email.to_ascii_lowercase(), m.handle.as_str())).collect();
+        let handle_of = |addr: &str| handles.get(&addr.to_ascii_lowercase()).map(|h| h.to_string());
+        self.messages.splice(0..0, messages.into_iter().map(|m| NewMessage::of(m, handle_of)));
         self.floor = since;
         self.threads = None;
         Ok(())
