@@ -26,22 +26,48 @@ pub enum RenderError {
     Plan(String),
 }
 
-/// One line of a list: `T-4 Write the guide` / `owner bob, due Fri 17:00`.
+/// One item of a list: `T-4 Write the guide` / `owner bob, due Fri 17:00`, then any further
+/// lines (a digest's excerpts) and a link (a digest thread's reply address).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub label: String,
     pub text: String,
     pub detail: String,
+    /// Shown one per line under the detail, as written (leading spaces kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+}
+
+/// `Reply: eng+TOKEN@DOMAIN`: the text part shows `label: text`, the HTML part `label: ` and a
+/// link to `href` reading `text`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub label: String,
+    pub text: String,
+    /// A URI we built (`mailto:…`, `https://…`), never one taken from mail.
+    pub href: String,
 }
 
 impl Row {
     pub fn new(label: impl Into<String>, text: impl Into<String>, detail: impl Into<String>) -> Self {
-        Row { label: label.into(), text: text.into(), detail: detail.into() }
+        Row { label: label.into(), text: text.into(), detail: detail.into(), ..Default::default() }
+    }
+
+    pub fn lines(mut self, lines: Vec<String>) -> Self {
+        self.lines = lines;
+        self
+    }
+
+    pub fn link(mut self, link: Link) -> Self {
+        self.link = Some(link);
+        self
     }
 
     /// A row with nothing to show: a paragraph break (a blank line), never a bare "- ".
     pub fn is_blank(&self) -> bool {
-        self.label.is_empty() && self.text.trim().is_empty() && self.detail.is_empty()
+        self.label.is_empty() && self.text.trim().is_empty() && self.detail.is_empty() && self.lines.is_empty() && self.link.is_none()
     }
 }
 

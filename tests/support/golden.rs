@@ -108,7 +108,8 @@ pub fn redact(raw: &str) -> String {
     let rules = [
         (r"(?m)^Date: .*$", "Date: [date]"),
         (r"docket\.([a-z]+)\.[0-9a-f]{20}@", "docket.$1.[id]@"),
-        (r"\+[a-z2-7]{8,}@", "+[token]@"),
+        // A reply token, also where quoted-printable broke the line inside it (`=` soft breaks).
+        (r"\+(?:[a-z2-7]|=\r?\n){8,}@", "+[token]@"),
         (r"/unsubscribe/([a-z0-9-]+)/[a-z2-7]+", "/unsubscribe/$1/[token]"),
     ];
     for (pattern, with) in rules {

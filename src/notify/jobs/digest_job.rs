@@ -1,12 +1,13 @@
-//! Digests due at `now`, member page by member page, and the digest of one member.
+//! Digests due at `now`, member page by member page, and the digest of one member: what a
+//! space's digests share is read once per run and space ([`SpaceNews`]); each member's reply
+//! addresses are signed in memory.
 
 use super::*;
 use crate::app::App;
 use crate::notify::NotifyError;
-use crate::notify::digest::{self, Schedule};
-use crate::notify::render::{Model, Row};
+use crate::notify::digest::{self, DecisionNews, Digest, NewMessage, Schedule, ThreadNews};
+use crate::notify::render::{Link, Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
-use crate::store::items::DecisionRow;
 use crate::store::items::ProposalRow;
 use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
@@ -52,47 +53,108 @@ pub(super) async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Lo
     }
 }
 
-/// What a space's digests share for one `since`: its new decisions, active threads and the
-/// proposals closing soon (loaded once per run and space, not once per member).
+/// What a space's digests share: its decisions and messages that became known after the earliest
+/// `since` asked for so far, and the proposals closing soon. Read once per run and space, never
+/// per member: a member whose `since` is earlier than any before reads only the gap, and each
+/// member's sections are made from these rows in memory.
 #[derive(Debug, Clone, Default)]
 pub struct SpaceNews {
-    decisions: Vec<DecisionRow>,
-    active: Vec<crate::store::outbound::ActiveThread>,
+    /// What became known in `(floor, until]` is held.
+    floor: i64,
+    until: i64,
+    decisions: Vec<DecisionNews>,
+    /// In arrival order.
+    messages: Vec<NewMessage>,
     proposals: Vec<ProposalRow>,
+    /// The active threads for the last `since` asked for (members of a space mostly share one).
+    threads: Option<(i64, Vec<ThreadNews>)>,
 }
 
-pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Result<SpaceNews, NotifyError> {
-    let proposals: Vec<ProposalRow> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
-    Ok(SpaceNews {
-        decisions: app.store.decisions_since(space_id, since, known_until(now)).await?,
-        active: app.store.active_threads(space_id, since, known_until(now)).await?,
-        proposals: proposals.into_iter().filter(|p| p.space_id == space_id).collect(),
-    })
+impl SpaceNews {
+    /// The news of a space since `since`; `members` are the space's (writers are named by handle).
+    pub async fn load(app: &App, space_id: i64, members: &[Member], since: i64, now: i64) -> Result<SpaceNews, NotifyError> {
+        let proposals: Vec<ProposalRow> = app.store.proposals_closing_between(now, now + digest::PROPOSALS_WITHIN).await?;
+        let until = known_until(now);
+        let mut news = SpaceNews {
+            floor: until,
+            until,
+            proposals: proposals.into_iter().filter(|p| p.space_id == space_id).collect(),
+            ..Default::default()
+        };
+        news.reach(app, space_id, members, since).await?;
+        Ok(news)
+    }
+
+    /// Whether what became known after `since` is already held.
+    fn covers(&self, since: i64) -> bool {
+        since >= self.floor
+    }
+
+    /// Makes the news reach back to `since`, reading only what lies before what is held.
+    async fn reach(&mut self, app: &App, space_id: i64, members: &[Member], since: i64) -> Result<(), NotifyError> {
+        if self.covers(since) {
+            return Ok(());
+        }
+        let decisions = app.store.digest_decisions(space_id, since, self.floor).await?;
+        let messages = app.store.digest_messages(space_id, since, self.floor).await?;
+        self.decisions.splice(0..0, decisions.into_iter().map(DecisionNews::of));
+        self.decisions.sort_by_key(|d| (d.decision.decided_at, d.decision.id));
+        // The gap arrived before everything held: arrival order stays.
+        let handles: HashMap<String, &str> = members.iter().map(|m| (m.email.to_ascii_lowercase(), m.handle.as_str())).collect();
+        let handle_of = |addr: &str| handles.get(&addr.to_ascii_lowercase()).map(|h| h.to_string());
+        self.messages.splice(0..0, messages.into_iter().map(|m| NewMessage::of(m, handle_of)));
+        self.floor = since;
+        self.threads = None;
+        Ok(())
+    }
+
+    /// The decisions known after `since` (and held: see [`SpaceNews::reach`]).
+    fn decisions(&self, since: i64) -> Vec<DecisionNews> {
+        self.decisions.iter().filter(|d| d.known > since && d.known <= self.until).cloned().collect()
+    }
+
+    /// The threads active after `since`, made once per `since` in a row.
+    fn threads(&mut self, since: i64) -> Vec<ThreadNews> {
+        match &self.threads {
+            Some((s, t)) if *s == since => t.clone(),
+            _ => {
+                let t = digest::threads(&self.messages, since);
+                self.threads = Some((since, t.clone()));
+                t
+            }
+        }
+    }
 }
 
-/// The digest model for one member, or None when there is nothing to tell.
+/// The digest model for one member, or None when there is nothing to tell. `news` must reach
+/// back to `since` ([`SpaceNews::load`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn digest_model(
     app: &App,
     space: &Space,
     member: &Member,
-    news: &SpaceNews,
+    since: i64,
+    news: &mut SpaceNews,
     looping: &[(i64, String, i64)],
     now: i64,
     force: bool,
 ) -> Result<Option<(String, Model)>, NotifyError> {
     let input = digest::Input {
-        decisions: news.decisions.clone(),
+        decisions: news.decisions(since),
         tasks: app.store.open_tasks_of_owner(space.id, &member.email).await?,
         proposals: news.proposals.clone(),
         looping: looping.to_vec(),
-        active: news.active.clone(),
+        active: news.threads(since),
     };
     let Some(d) = digest::build(input, now, force) else { return Ok(None) };
+    Ok(Some(model(app, space, member, &d, now)))
+}
+
+/// Subject and model of a member's digest.
+fn model(app: &App, space: &Space, member: &Member, d: &Digest, now: i64) -> (String, Model) {
     let tz = zone(member.tz.as_deref(), app.config.server.timezone);
     let day = local_time(now, tz).split(' ').take(3).collect::<Vec<_>>().join(" ");
     let mut summary = Vec::new();
-    let count = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
     if !d.decisions.is_empty() {
         summary.push(count(d.decisions.len(), "decision", "decisions"));
     }
@@ -120,11 +182,8 @@ pub async fn digest_model(
         d.decisions
             .iter()
             .map(|x| {
-                Row::new(
-                    format!("D-{}", x.id),
-                    &x.text,
-                    format!("by {} {}", x.author.as_deref().unwrap_or("someone"), local_time(x.decided_at, tz)),
-                )
+                let by = format!("by {} {}", x.decision.author.as_deref().unwrap_or("someone"), local_time(x.decision.decided_at, tz));
+                Row::new(format!("D-{}", x.decision.id), &x.decision.text, by).lines(vec![x.context.clone()])
             })
             .collect(),
     );
@@ -150,22 +209,32 @@ pub async fn digest_model(
             .map(|(id, subject, rounds)| Row::new(format!("#{id}"), subject, format!("{rounds} rounds without a decision")))
             .collect(),
     );
-    m.section(
-        "Active threads",
-        d.active
-            .iter()
-            .map(|t| {
-                Row::new(
-                    format!("#{}", t.id),
-                    &t.subject,
-                    count(usize::try_from(t.new_messages).unwrap_or(0), "new message", "new messages"),
-                )
-            })
-            .collect(),
-    );
+    m.section("Active threads", d.active.iter().map(|t| thread_row(app, space, member, t)).collect());
     m.footer
         .push(format!("Digest time and days: ask an admin (docket member set), or write 'help' to docket@{}.", app.config.server.domain));
-    Ok(Some((subject, m)))
+    (subject, m)
+}
+
+/// An active thread: who wrote, the first lines of what they newly wrote, and the member's own
+/// reply address for the thread (the one their copies carry as Reply-To), as a `mailto:` link.
+fn thread_row(app: &App, space: &Space, member: &Member, t: &ThreadNews) -> Row {
+    let detail = format!("{} from {}", count(t.new_messages, "new message", "new messages"), t.writers.join(", "));
+    let mut lines = Vec::new();
+    for (who, excerpt) in &t.excerpts {
+        for (i, line) in excerpt.iter().enumerate() {
+            lines.push(if i == 0 { format!("{who}: {line}") } else { format!("  {line}") });
+        }
+    }
+    if t.unshown > 0 && !t.excerpts.is_empty() {
+        lines.push(format!("({} not shown)", count(t.unshown, "more message", "more messages")));
+    }
+    let address = reply_address(app, &space.slug, t.id, member.id);
+    let href = digest::mailto(&address, &t.subject);
+    Row::new(format!("#{}", t.id), &t.subject, detail).lines(lines).link(Link { label: "Reply".into(), text: address, href })
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -179,14 +248,20 @@ pub(super) async fn digest_mail(
     key: String,
 ) -> Result<Option<Generated>, NotifyError> {
     let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
-    let news_key = (space.id, since);
-    if !ctx.news.contains_key(&news_key) {
-        let news = space_news(ctx.app, space.id, since, ctx.ts()).await?;
-        ctx.news.insert(news_key, news);
+    let app = ctx.app;
+    let now = ctx.ts();
+    if !ctx.news.get(&space.id).is_some_and(|n| n.covers(since)) {
+        let (_, members, _) = ctx.space(space.id).await?;
+        match ctx.news.get_mut(&space.id) {
+            Some(news) => news.reach(app, space.id, &members, since).await?,
+            None => {
+                let news = SpaceNews::load(app, space.id, &members, since, now).await?;
+                ctx.news.insert(space.id, news);
+            }
+        }
     }
-    let empty = SpaceNews::default();
-    let news = ctx.news.get(&news_key).unwrap_or(&empty);
-    let Some((subject, model)) = digest_model(ctx.app, space, member, news, loops, ctx.ts(), force).await? else { return Ok(None) };
+    let Some(news) = ctx.news.get_mut(&space.id) else { return Ok(None) };
+    let Some((subject, model)) = digest_model(app, space, member, since, news, loops, now, force).await? else { return Ok(None) };
     let mut e = ctx.envelope(Some(space), &member.email, subject);
     e.reply_to = Some(format!("{}@{}", crate::identity::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);

@@ -19,7 +19,7 @@ mod reminder_job;
 mod rerender;
 
 pub use check::unrenderable;
-pub use digest_job::{SpaceNews, digest_model, space_news};
+pub use digest_job::{SpaceNews, digest_model};
 pub use preview::preview;
 
 use ask_job::ask_mail;
@@ -106,8 +106,8 @@ struct Ctx<'a> {
     spaces: HashMap<i64, Space>,
     members: HashMap<i64, Vec<Member>>,
     mutes: HashMap<i64, Vec<(i64, i64)>>,
-    /// Digest news per (space, since).
-    news: HashMap<(i64, i64), SpaceNews>,
+    /// Digest news per space, read once per run (from the earliest `since` asked for).
+    news: HashMap<i64, SpaceNews>,
 }
 
 impl<'a> Ctx<'a> {
@@ -148,10 +148,9 @@ impl<'a> Ctx<'a> {
         ))
     }
 
-    /// `SPACE+TOKEN@DOMAIN`: replies land in `thread_id` as `member_id`.
+    /// [`reply_address`] on this run's app.
     fn reply_address(&self, slug: &str, thread_id: i64, member_id: i64) -> String {
-        let t = token::sign(self.app.secret.bytes(), ReplySlot { thread_id, member_id });
-        format!("{slug}+{t}@{}", self.domain())
+        reply_address(self.app, slug, thread_id, member_id)
     }
 
     fn list_headers(&self, space: &Space, member: &Member) -> Vec<(&'static str, String)> {
@@ -267,6 +266,13 @@ async fn put_all(app: &App, planned: &[Generated], now: i64) -> Result<usize, No
     }
     tx.commit().await?;
     Ok(n)
+}
+
+/// `SPACE+TOKEN@DOMAIN`: replies land in `thread_id` as `member_id`. Every mail that offers a
+/// member a reply slot (fan-out copies' Reply-To, digests' links, reminders …) takes it from here.
+pub fn reply_address(app: &App, slug: &str, thread_id: i64, member_id: i64) -> String {
+    let t = token::sign(app.secret.bytes(), ReplySlot { thread_id, member_id });
+    format!("{slug}+{t}@{}", app.config.server.domain)
 }
 
 fn list_id(space: &Space, domain: &str) -> String {

@@ -17,8 +17,9 @@ pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(
         let space = app.store.space_by_id(member.space_id).await?;
         let since = last_digest(app, member.id).await?.map_or(member.created_at - 1, |l| l.at);
         let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
-        let news = space_news(app, space.id, since, now.timestamp()).await?;
-        let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false).await? {
+        let members = app.store.members(&space).await?;
+        let mut news = SpaceNews::load(app, space.id, &members, since, now.timestamp()).await?;
+        let rendered = match digest_model(app, &space, &member, since, &mut news, loops, now.timestamp(), false).await? {
             Some((subject, model)) => {
                 let (text, _) = render::parts(Kind::Digest, &model)?;
                 Some((subject, text))

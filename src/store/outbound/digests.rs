@@ -1,17 +1,35 @@
 //! Digest bookkeeping (the slot last considered per member, when its digest was built) and the
-//! reads a digest is made of: members, new decisions, active threads.
+//! reads a digest is made of: members, new decisions with their context, new messages with the
+//! start of their visible text.
 
 use crate::store::items::DecisionRow;
 use crate::store::messages::Tx;
 use crate::store::spaces::Member;
 use crate::store::{Store, StoreError};
 
-/// A thread that had messages since some time, for digests.
+/// A message of a space as a digest shows it: its thread, who sent it, when it arrived here and
+/// the start of its visible text (quotes already removed at intake).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ActiveThread {
+pub struct DigestMessage {
     pub id: i64,
+    pub arrived: i64,
+    pub thread_id: i64,
     pub subject: String,
-    pub new_messages: i64,
+    pub from_addr: Option<String>,
+    pub from_name: Option<String>,
+    /// The first 1,024 characters of the visible text: enough for its first lines.
+    pub text_start: String,
+}
+
+/// A decision as a digest shows it: when it became known, its thread's subject and the start of
+/// the visible text of the message that recorded it (None for an adopted proposal).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DigestDecision {
+    #[sqlx(flatten)]
+    pub decision: DecisionRow,
+    pub known: i64,
+    pub subject: String,
+    pub message_start: Option<String>,
 }
 
 impl Tx {
@@ -62,12 +80,14 @@ impl Store {
 
     /// Decisions of a space that became known in `(since, until]`, oldest first. Known = when it
     /// was made or, for a message that arrived later than its Date says, when it arrived.
-    pub async fn decisions_since(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<DecisionRow>, StoreError> {
+    pub async fn digest_decisions(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<DigestDecision>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, space_id, thread_id, text, author, decided_at, source FROM (\
-               SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, \
+            "SELECT id, space_id, thread_id, text, author, decided_at, source, known, subject, message_start FROM (\
+               SELECT d.id, d.space_id, d.thread_id, d.text, d.author, d.decided_at, d.source, t.subject, \
+                 SUBSTR(m.visible_text, 1, 1024) AS message_start, \
                  CASE WHEN i.received_at IS NOT NULL AND i.received_at > d.decided_at THEN i.received_at ELSE d.decided_at END AS known \
-               FROM decisions d LEFT JOIN messages m ON m.id = d.message_id LEFT JOIN inbound i ON i.id = m.inbound_id \
+               FROM decisions d JOIN threads t ON t.id = d.thread_id \
+               LEFT JOIN messages m ON m.id = d.message_id LEFT JOIN inbound i ON i.id = m.inbound_id \
                WHERE d.space_id = $1) k \
              WHERE known > $2 AND known <= $3 ORDER BY decided_at, id",
         )
@@ -78,12 +98,14 @@ impl Store {
         .await?)
     }
 
-    /// Threads of a space with messages that arrived in `(since, until]`, busiest first.
-    pub async fn active_threads(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<ActiveThread>, StoreError> {
+    /// Messages of a space that arrived in `(since, until]`, in arrival order, with the start of
+    /// their visible text: one read serves every member's digest of the space.
+    pub async fn digest_messages(&self, space_id: i64, since: i64, until: i64) -> Result<Vec<DigestMessage>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT t.id, t.subject, COUNT(m.id) AS new_messages FROM threads t JOIN messages m ON m.thread_id = t.id \
-             JOIN inbound i ON i.id = m.inbound_id \
-             WHERE t.space_id = $1 AND i.received_at > $2 AND i.received_at <= $3 GROUP BY t.id, t.subject ORDER BY COUNT(m.id) DESC, t.id",
+            "SELECT m.id, i.received_at AS arrived, m.thread_id, t.subject, m.from_addr, m.from_name, \
+               SUBSTR(m.visible_text, 1, 1024) AS text_start \
+             FROM messages m JOIN threads t ON t.id = m.thread_id JOIN inbound i ON i.id = m.inbound_id \
+             WHERE t.space_id = $1 AND i.received_at > $2 AND i.received_at <= $3 ORDER BY i.received_at, m.id",
         )
         .bind(space_id)
         .bind(since)

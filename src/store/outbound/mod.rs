@@ -13,6 +13,6 @@ mod queue;
 mod reads;
 mod requests;
 
-pub use digests::ActiveThread;
+pub use digests::{DigestDecision, DigestMessage};
 pub use queue::{FailedMail, NewOutbound, QueuedMail};
 pub use reads::{ItemChange, ItemTable, LoopDecision, MessageItems, MessageOut, RecordedAsk, ThreadMessage};
