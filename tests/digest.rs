@@ -180,6 +180,47 @@ async fn a_digest_shows_who_wrote_what_and_answers_land_in_the_thread() {
     }
 }
 
+/// Asks waiting for the member and new meeting notes have their own sections: an ask of bob is
+/// in bob's digest (with his reply address for its thread) and not in carol's; both see the notes.
+#[tokio::test]
+async fn digests_list_asks_waiting_for_the_member_and_new_meeting_notes() {
+    for mut t in backends().await {
+        outbox_app(&mut t);
+        let data = t.app.config.server.data_dir.clone();
+        t.app.store.add_space("eng", "Engineering", 0).await.unwrap();
+        for who in ["alice", "bob", "carol"] {
+            t.member("eng", &format!("{who}@example.org"), MemberSettings::default()).await;
+        }
+        let notes = "Present: alice, bob.\n\n#decision Retro every other Friday\n#ask Is the room booked? @bob by 2026-11-27 12:00 default: we meet online\n";
+        let thread = t.thread_of(&Mail::new("n1@example.org", "[notes] Team sync").body(notes).raw(), "eng").await;
+        t.tick().await;
+        let first = take_outbox(&data);
+        let bob_reply_to = one(&first, "fanout", "bob@example.org").header("Reply-To").unwrap();
+        t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap());
+        t.tick().await;
+        let digests = take_outbox(&data);
+        let bob = one(&digests, "digest", "bob@example.org");
+        let text = bob.text();
+        assert!(bob.parsed().subject.contains("1 ask waiting for you"), "[{}] {}", t.backend, bob.parsed().subject);
+        assert!(text.contains("Asks waiting for you\n- A-1 Is the room booked?\n"), "[{}] {text}", t.backend);
+        assert!(text.contains("answer by Fri 27 Nov 12:00 UTC; if nobody answers: we meet online"), "[{}] {text}", t.backend);
+        assert!(text.contains(&format!("Answer: {bob_reply_to}")), "[{}] {text}", t.backend);
+        assert!(text.contains("New meeting notes\n- N-1 Team sync\n  by alice@example.org"), "[{}] {text}", t.backend);
+        assert!(text.contains(": D-1, A-1"), "[{}] {text}", t.backend);
+        let carol = one(&digests, "digest", "carol@example.org").text();
+        assert!(!carol.contains("Asks waiting for you") && carol.contains("N-1 Team sync"), "[{}] {carol}", t.backend);
+        let _ = thread;
+        // Bob answers: Thursday's digest has no ask for him.
+        let answer = Mail::new("n2@example.org", "Re: [notes] Team sync").from("Bob <bob@example.org>").reply_to("n1@example.org");
+        t.ingest(&answer.body("Booked, room 4.\n").raw(), "eng").await;
+        t.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap());
+        t.tick().await;
+        let thursday = take_outbox(&data);
+        let bob = one(&thursday, "digest", "bob@example.org").text();
+        assert!(!bob.contains("Asks waiting for you") && !bob.contains("New meeting notes"), "[{}] {bob}", t.backend);
+    }
+}
+
 /// The binary: `docket tick --now` writes the digest to the outbox with the excerpt and the reply
 /// address of the member's copy; `docket ingest --recipient` of an answer to it joins the thread.
 mod cli {

@@ -7,10 +7,10 @@
 //! `mailto:` link, a decision's one line of context.
 
 use crate::config::{Config, Weekdays};
-use crate::store::items::{DecisionRow, ProposalRow, TaskRow};
+use crate::store::items::{Ask, DecisionRow, NotesView, ProposalRow, TaskRow};
 use crate::store::outbound::{DigestDecision, DigestMessage};
 use crate::store::spaces::Member;
-use crate::store::states::ProposalStatus;
+use crate::store::states::{AskStatus, ProposalStatus};
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -119,6 +119,10 @@ pub struct Input {
     pub looping: Vec<(i64, String, i64)>,
     /// Threads of the space with messages since the last digest ([`threads`]).
     pub active: Vec<ThreadNews>,
+    /// Open asks waiting for the member's answer.
+    pub asks: Vec<Ask>,
+    /// Meeting notes sent since the last digest.
+    pub notes: Vec<NotesView>,
 }
 
 /// A digest's content, one field per section.
@@ -130,6 +134,15 @@ pub struct Digest {
     pub proposals: Vec<ProposalRow>,
     pub looping: Vec<(i64, String, i64)>,
     pub active: Vec<ThreadNews>,
+    pub asks: Vec<Ask>,
+    pub notes: Vec<NotesView>,
+}
+
+/// Whether an open ask waits for `email`'s answer: it names them, or names nobody and was not
+/// asked by them.
+pub fn waits_for(ask: &Ask, email: &str) -> bool {
+    ask.row.status == AskStatus::Open
+        && if ask.asked_of.is_empty() { ask.row.asked_by.as_deref() != Some(email) } else { ask.asked_of.iter().any(|e| e == email) }
 }
 
 /// A new decision and its one line of context: the thread's subject and the first line of the
@@ -309,8 +322,10 @@ pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
         .into_iter()
         .filter(|p| p.status == ProposalStatus::Open && p.closes_at.is_some_and(|c| c > now && c <= now + PROPOSALS_WITHIN))
         .collect();
-    let due_soon = open.iter().any(|t| t.due.is_some_and(|d| d <= now + DUE_WITHIN));
-    let something = !input.decisions.is_empty() || !input.active.is_empty() || !proposals.is_empty() || !overdue.is_empty() || due_soon;
+    let due_soon = open.iter().any(|t| t.due.is_some_and(|d| d <= now + DUE_WITHIN))
+        || input.asks.iter().any(|a| a.row.closes_at.is_some_and(|c| c <= now + DUE_WITHIN));
+    let news = !input.decisions.is_empty() || !input.active.is_empty() || !input.notes.is_empty();
+    let something = news || !proposals.is_empty() || !overdue.is_empty() || due_soon;
     (something || force).then_some(Digest {
         decisions: input.decisions,
         overdue,
@@ -318,6 +333,8 @@ pub fn build(input: Input, now: i64, force: bool) -> Option<Digest> {
         proposals,
         looping: input.looping,
         active: input.active,
+        asks: input.asks,
+        notes: input.notes,
     })
 }
 

@@ -8,7 +8,7 @@ use crate::notify::NotifyError;
 use crate::notify::digest::{self, DecisionNews, Digest, NewMessage, Schedule, ThreadNews};
 use crate::notify::render::{Link, Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
-use crate::store::items::ProposalRow;
+use crate::store::items::{Ask, NotesView, ProposalRow};
 use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 
@@ -66,6 +66,10 @@ pub struct SpaceNews {
     /// In arrival order.
     messages: Vec<NewMessage>,
     proposals: Vec<ProposalRow>,
+    /// The space's open asks with their members.
+    asks: Vec<Ask>,
+    /// Meeting notes sent in `(floor, until]`, oldest first.
+    notes: Vec<NotesView>,
     /// The active threads for the last `since` asked for (members of a space mostly share one).
     threads: Option<(i64, Vec<ThreadNews>)>,
 }
@@ -79,6 +83,7 @@ impl SpaceNews {
             floor: until,
             until,
             proposals: proposals.into_iter().filter(|p| p.space_id == space_id).collect(),
+            asks: app.store.open_asks_of_space(space_id).await?,
             ..Default::default()
         };
         news.reach(app, space_id, members, since).await?;
@@ -97,6 +102,7 @@ impl SpaceNews {
         }
         let decisions = app.store.digest_decisions(space_id, since, self.floor).await?;
         let messages = app.store.digest_messages(space_id, since, self.floor).await?;
+        self.notes.splice(0..0, app.store.notes_of_space(space_id, since, self.floor).await?);
         self.decisions.splice(0..0, decisions.into_iter().map(DecisionNews::of));
         self.decisions.sort_by_key(|d| (d.decision.decided_at, d.decision.id));
         // The gap arrived before everything held: arrival order stays.
@@ -111,6 +117,11 @@ impl SpaceNews {
     /// The decisions known after `since` (and held: see [`SpaceNews::reach`]).
     fn decisions(&self, since: i64) -> Vec<DecisionNews> {
         self.decisions.iter().filter(|d| d.known > since && d.known <= self.until).cloned().collect()
+    }
+
+    /// The meeting notes sent after `since`.
+    fn notes(&self, since: i64) -> Vec<NotesView> {
+        self.notes.iter().filter(|n| n.known > since && n.known <= self.until).cloned().collect()
     }
 
     /// The threads active after `since`, made once per `since` in a row.
@@ -145,6 +156,8 @@ pub async fn digest_model(
         proposals: news.proposals.clone(),
         looping: looping.to_vec(),
         active: news.threads(since),
+        asks: news.asks.iter().filter(|a| digest::waits_for(a, &member.email)).cloned().collect(),
+        notes: news.notes(since),
     };
     let Some(d) = digest::build(input, now, force) else { return Ok(None) };
     Ok(Some(model(app, space, member, &d, now)))
@@ -163,6 +176,9 @@ fn model(app: &App, space: &Space, member: &Member, d: &Digest, now: i64) -> (St
     }
     if !d.proposals.is_empty() {
         summary.push(count(d.proposals.len(), "proposal closing", "proposals closing"));
+    }
+    if !d.asks.is_empty() {
+        summary.push(count(d.asks.len(), "ask waiting for you", "asks waiting for you"));
     }
     if !d.active.is_empty() {
         summary.push(count(d.active.len(), "active thread", "active threads"));
@@ -187,6 +203,23 @@ fn model(app: &App, space: &Space, member: &Member, d: &Digest, now: i64) -> (St
             })
             .collect(),
     );
+    m.section(
+        "Asks waiting for you",
+        d.asks
+            .iter()
+            .map(|a| {
+                let by = a.row.closes_at.map_or("no deadline".to_string(), |c| format!("answer by {}", local_time(c, tz)));
+                let silence = a.row.default_action.as_deref().map_or("no default".to_string(), |x| format!("if nobody answers: {x}"));
+                let address = reply_address(app, &space.slug, a.row.thread_id, member.id);
+                let href = digest::mailto(&address, &a.row.text);
+                Row::new(format!("A-{}", a.row.id), &a.row.text, format!("{by}; {silence}")).link(Link {
+                    label: "Answer".into(),
+                    text: address,
+                    href,
+                })
+            })
+            .collect(),
+    );
     m.section("Your overdue tasks", d.overdue.iter().map(task_row).collect());
     m.section("Your open tasks", d.open.iter().map(task_row).collect());
     m.section(
@@ -207,6 +240,20 @@ fn model(app: &App, space: &Space, member: &Member, d: &Digest, now: i64) -> (St
         d.looping
             .iter()
             .map(|(id, subject, rounds)| Row::new(format!("#{id}"), subject, format!("{rounds} rounds without a decision")))
+            .collect(),
+    );
+    m.section(
+        "New meeting notes",
+        d.notes
+            .iter()
+            .map(|n| {
+                let items = if n.items.is_empty() { "no items".to_string() } else { n.items.join(", ") };
+                Row::new(
+                    &n.id,
+                    &n.title,
+                    format!("by {}, {}: {items}", n.author.as_deref().unwrap_or("someone"), local_time(n.date.timestamp(), tz)),
+                )
+            })
             .collect(),
     );
     m.section("Active threads", d.active.iter().map(|t| thread_row(app, space, member, t)).collect());

@@ -59,7 +59,7 @@ pub struct AskView {
 }
 
 /// docs/cli.md JSON notes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotesView {
     pub id: String,
     pub title: String,
@@ -69,6 +69,9 @@ pub struct NotesView {
     pub author: Option<String>,
     pub date: DateTime<Utc>,
     pub items: Vec<String>,
+    /// When docket learnt of them (the later of their date and their arrival), for digests.
+    #[serde(skip)]
+    pub known: i64,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -88,6 +91,20 @@ struct NotesRecord {
     message_id: Option<String>,
     author: Option<String>,
     created_at: i64,
+    known: i64,
+}
+
+/// Which notes to read (all filters optional).
+#[derive(Debug, Default)]
+struct NotesWhere<'a> {
+    space: Option<&'a str>,
+    space_id: Option<i64>,
+    /// Known (sent and arrived) after this unix second.
+    since: Option<i64>,
+    /// Known at or before this unix second.
+    until: Option<i64>,
+    id: Option<i64>,
+    limit: Option<i64>,
 }
 
 impl Tx {
@@ -327,30 +344,38 @@ impl Store {
 
     /// Meeting notes, newest first, with the items each created.
     pub async fn notes(&self, space: Option<&str>, since: Option<i64>, limit: Option<i64>) -> Result<Vec<NotesView>, StoreError> {
-        self.notes_where(space, since, None, limit).await
+        self.notes_where(NotesWhere { space, since, limit, ..Default::default() }).await
     }
 
     /// One set of notes by id.
     pub async fn notes_by_id(&self, id: i64) -> Result<Option<NotesView>, StoreError> {
-        Ok(self.notes_where(None, None, Some(id), Some(1)).await?.into_iter().next())
+        Ok(self.notes_where(NotesWhere { id: Some(id), limit: Some(1), ..Default::default() }).await?.into_iter().next())
     }
 
-    async fn notes_where(
-        &self,
-        space: Option<&str>,
-        since: Option<i64>,
-        id: Option<i64>,
-        limit: Option<i64>,
-    ) -> Result<Vec<NotesView>, StoreError> {
+    /// The notes of a space sent in `(after, until]`, oldest first (a digest's "New meeting notes").
+    pub async fn notes_of_space(&self, space_id: i64, after: i64, until: i64) -> Result<Vec<NotesView>, StoreError> {
+        let mut notes =
+            self.notes_where(NotesWhere { space_id: Some(space_id), since: Some(after), until: Some(until), ..Default::default() }).await?;
+        notes.reverse();
+        Ok(notes)
+    }
+
+    async fn notes_where(&self, w: NotesWhere<'_>) -> Result<Vec<NotesView>, StoreError> {
+        let NotesWhere { space, space_id, since, until, id, limit } = w;
         let rows: Vec<NotesRecord> = sqlx::query_as(
-            "SELECT n.id, n.title, s.slug AS space, n.thread_id, m.message_id, n.author, n.created_at FROM notes n \
-             JOIN spaces s ON s.id = n.space_id LEFT JOIN messages m ON m.id = n.message_id \
-             WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR n.created_at > $2) AND ($3 IS NULL OR n.id = $3) \
-             ORDER BY n.id DESC LIMIT $4",
+            "SELECT id, title, space, thread_id, message_id, author, created_at, known FROM (\
+               SELECT n.id, n.title, s.slug AS space, n.space_id, n.thread_id, m.message_id, n.author, n.created_at, \
+                 CASE WHEN i.received_at IS NOT NULL AND i.received_at > n.created_at THEN i.received_at ELSE n.created_at END AS known \
+               FROM notes n JOIN spaces s ON s.id = n.space_id LEFT JOIN messages m ON m.id = n.message_id \
+               LEFT JOIN inbound i ON i.id = m.inbound_id) k \
+             WHERE ($1 IS NULL OR space = $1) AND ($2 IS NULL OR known > $2) AND ($3 IS NULL OR id = $3) \
+             AND ($4 IS NULL OR space_id = $4) AND ($5 IS NULL OR known <= $5) ORDER BY id DESC LIMIT $6",
         )
         .bind(space)
         .bind(since)
         .bind(id)
+        .bind(space_id)
+        .bind(until)
         .bind(limit.unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
@@ -365,6 +390,7 @@ impl Store {
                 message_id: n.message_id,
                 author: n.author,
                 date: to_utc(n.created_at),
+                known: n.known,
             });
         }
         Ok(out)
