@@ -503,7 +503,9 @@ fn fixed_offset_zone_from_date_header() {
 
 /// The parse item JSON of docs/cli.md ("JSON shapes", the parse item of SPEC §5 for the kinds the
 /// tag language has): exactly these keys, each of its type, for every kind.
-const ITEM_KEYS: [&str; 11] = ["kind", "text", "owner", "watchers", "due", "due_text", "closes_at", "goal", "refs", "verb", "target"];
+const ITEM_KEYS: [&str; 14] = [
+    "kind", "text", "owner", "watchers", "due", "due_text", "closes_at", "goal", "refs", "verb", "target", "asked_of", "default", "supersedes",
+];
 
 /// What is wrong with one item's JSON shape, or nothing.
 fn shape_errors(item: &serde_json::Value) -> Vec<String> {
@@ -518,7 +520,7 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
         errors.push(format!("keys {keys:?}, want {want:?}"));
     }
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    if !["decision", "task", "proposal", "objection", "command"].contains(&kind) {
+    if !["decision", "task", "proposal", "objection", "command", "ask", "notes"].contains(&kind) {
         errors.push(format!("kind {:?}", obj.get("kind")));
     }
     let string = |k: &str| obj.get(k).is_some_and(Value::is_string);
@@ -536,7 +538,7 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
         let (prefix, n) = r.split_at(r.len().min(2));
         ["T-", "D-", "P-"].contains(&prefix) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     };
-    let checks: [(&str, bool); 10] = [
+    let checks: [(&str, bool); 13] = [
         ("text", string("text")),
         ("owner", string_or_null("owner")),
         ("watchers", strings("watchers", &|w| !w.is_empty() && !w.starts_with('@'))),
@@ -546,12 +548,15 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
         ("goal", string_or_null("goal")),
         ("refs", strings("refs", &item_ref)),
         ("target", obj.get("target").is_some_and(|v| v.is_null() || v.as_str().is_some_and(item_ref))),
+        ("asked_of", strings("asked_of", &|w| !w.is_empty() && !w.starts_with('@'))),
+        ("default", string_or_null("default")),
+        ("supersedes", obj.get("supersedes").is_some_and(|v| v.is_null() || v.as_str().is_some_and(item_ref))),
         // A verb belongs to a command, and a command always has one.
         (
             "verb",
             match obj.get("verb") {
                 Some(Value::Null) => kind != "command",
-                Some(Value::String(v)) => kind == "command" && ["done", "assign", "due", "cancel", "reopen"].contains(&v.as_str()),
+                Some(Value::String(v)) => kind == "command" && ["done", "assign", "due", "cancel", "reopen", "withdraw"].contains(&v.as_str()),
                 _ => false,
             },
         ),
@@ -561,11 +566,11 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
             errors.push(format!("{key}: {:?}", obj.get(key)));
         }
     }
-    // Only a task has a due date, only a proposal a closing time.
+    // Only a task has a due date, only a proposal or an ask a closing time.
     if kind != "task" && kind != "command" && !obj.get("due").is_some_and(Value::is_null) {
         errors.push(format!("due on a {kind}"));
     }
-    if kind != "proposal" && !obj.get("closes_at").is_some_and(Value::is_null) {
+    if kind != "proposal" && kind != "ask" && !obj.get("closes_at").is_some_and(Value::is_null) {
         errors.push(format!("closes_at on a {kind}"));
     }
     errors
@@ -624,10 +629,10 @@ fn json_shape_matches_spec() {
     let want = serde_json::json!([
         {"kind": "task", "text": "Ship it T-1", "owner": "bob", "watchers": ["carol"],
          "due": "2026-11-27T16:00:00Z", "due_text": "friday", "closes_at": null, "goal": "launch",
-         "refs": ["T-1"], "verb": null, "target": null},
+         "refs": ["T-1"], "verb": null, "target": null, "asked_of": [], "default": null, "supersedes": null},
         {"kind": "command", "text": "", "owner": null, "watchers": [], "due": null,
          "due_text": null, "closes_at": null, "goal": "launch", "refs": [], "verb": "done",
-         "target": null}
+         "target": null, "asked_of": [], "default": null, "supersedes": null}
     ]);
     assert_eq!(json, want);
     // "due friday T-1" is no date: the words stay in due_text (not in the title), due is null

@@ -139,6 +139,9 @@ pub enum Receipts {
 #[derive(Debug, Clone)]
 pub struct Notify {
     pub receipts: Receipts,
+    /// Whether a thread-starting message that lacks context, an ask, a deadline or what happens on
+    /// silence gets a receipt naming what is missing (`notify.nudges`).
+    pub nudges: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +233,7 @@ impl Config {
                     Receipts::Changes,
                     raw::one_of(&[("changes", Receipts::Changes), ("always", Receipts::Always), ("never", Receipts::Never)]),
                 ),
+                nudges: r.get("notify.nudges", true, raw::boolean),
             },
             security: Security {
                 secret: r.opt("security.secret", secret),
@@ -454,6 +458,7 @@ mod tests {
         assert!(c.outbound.smtp_url.is_none());
         assert_eq!(c.outbound.max_per_minute, 600);
         assert_eq!(c.notify.receipts, Receipts::Changes);
+        assert!(c.notify.nudges);
         assert_eq!(c.reminders.overdue_max, 3);
     }
 

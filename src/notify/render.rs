@@ -26,17 +26,25 @@ pub enum RenderError {
     Plan(String),
 }
 
-/// One line of a list: `T-4 Write the guide` / `owner bob, due Fri 17:00`.
+/// One line of a list: `T-4 Write the guide` / `owner bob, due Fri 17:00` / `Undo: reply …`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub label: String,
     pub text: String,
     pub detail: String,
+    /// A second line: the reply that undoes the item (receipts).
+    #[serde(default)]
+    pub undo: String,
 }
 
 impl Row {
     pub fn new(label: impl Into<String>, text: impl Into<String>, detail: impl Into<String>) -> Self {
-        Row { label: label.into(), text: text.into(), detail: detail.into() }
+        Row { label: label.into(), text: text.into(), detail: detail.into(), undo: String::new() }
+    }
+
+    /// A row with its undo line (empty: none).
+    pub fn with_undo(self, undo: impl Into<String>) -> Self {
+        Row { undo: undo.into(), ..self }
     }
 
     /// A row with nothing to show: a paragraph break (a blank line), never a bare "- ".
