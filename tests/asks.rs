@@ -54,7 +54,7 @@ async fn tick_thrice(t: &mut TestApp, recorder: &Arc<Recorder>, now: DateTime<Ut
     t.tick().await;
     let first = recorder.take();
     t.tick().await;
-    let app = App::open_with_clock(t.app.config.clone(), t.clock.clone()).await.unwrap();
+    let app = App::open_with_clock((*t.app.config).clone(), t.clock.clone()).await.unwrap();
     t.app = App { dkim: t.app.dkim.clone(), ..app }.with_mailer(recorder.clone());
     t.tick().await;
     let again = recorder.take();

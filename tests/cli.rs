@@ -206,7 +206,19 @@ fn parse_tasks_decisions_proposals_and_tick() {
     // Only tags, no prose: the one part a thread-starting message lacks is its context.
     assert_eq!(p["nudges"], serde_json::json!(["context"]));
     let item_keys = [
-        "asked_of", "closes_at", "default", "due", "due_text", "goal", "kind", "owner", "refs", "supersedes", "target", "text", "verb",
+        "asked_of",
+        "closes_at",
+        "default",
+        "due",
+        "due_text",
+        "goal",
+        "kind",
+        "owner",
+        "refs",
+        "supersedes",
+        "target",
+        "text",
+        "verb",
         "watchers",
     ];
     assert_eq!(keys(&p["items"][0]), item_keys);
@@ -245,8 +257,21 @@ fn parse_tasks_decisions_proposals_and_tick() {
     assert_eq!(keys(&tasks[0]), spec_task);
     assert_eq!(tasks.as_array().unwrap().len(), 1);
     let decisions: serde_json::Value = serde_json::from_slice(&docket(d, &["decisions", "--json"], None).stdout).unwrap();
-    let spec_decision =
-        ["author", "decided_at", "goal", "id", "message_id", "notes", "source", "space", "status", "supersedes", "tasks", "text", "thread_id"];
+    let spec_decision = [
+        "author",
+        "decided_at",
+        "goal",
+        "id",
+        "message_id",
+        "notes",
+        "source",
+        "space",
+        "status",
+        "supersedes",
+        "tasks",
+        "text",
+        "thread_id",
+    ];
     assert_eq!(keys(&decisions[0]), spec_decision);
     assert_eq!(decisions[0]["tasks"], serde_json::json!(["T-1", "T-2"]));
     let proposals: serde_json::Value = serde_json::from_slice(&docket(d, &["proposals", "--json"], None).stdout).unwrap();

@@ -504,7 +504,20 @@ fn fixed_offset_zone_from_date_header() {
 /// The parse item JSON of docs/cli.md ("JSON shapes", the parse item of SPEC §5 for the kinds the
 /// tag language has): exactly these keys, each of its type, for every kind.
 const ITEM_KEYS: [&str; 14] = [
-    "kind", "text", "owner", "watchers", "due", "due_text", "closes_at", "goal", "refs", "verb", "target", "asked_of", "default", "supersedes",
+    "kind",
+    "text",
+    "owner",
+    "watchers",
+    "due",
+    "due_text",
+    "closes_at",
+    "goal",
+    "refs",
+    "verb",
+    "target",
+    "asked_of",
+    "default",
+    "supersedes",
 ];
 
 /// What is wrong with one item's JSON shape, or nothing.
@@ -556,7 +569,9 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
             "verb",
             match obj.get("verb") {
                 Some(Value::Null) => kind != "command",
-                Some(Value::String(v)) => kind == "command" && ["done", "assign", "due", "cancel", "reopen", "withdraw"].contains(&v.as_str()),
+                Some(Value::String(v)) => {
+                    kind == "command" && ["done", "assign", "due", "cancel", "reopen", "withdraw"].contains(&v.as_str())
+                }
                 _ => false,
             },
         ),

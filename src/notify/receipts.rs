@@ -63,11 +63,10 @@ pub fn due(mode: Receipts, nudge: bool, items: &MessageItems, tz: Tz) -> Option<
     match mode {
         Receipts::Never => None,
         Receipts::Always => Some(receipt),
-        Receipts::Changes => (!receipt.lines.is_empty()
-            || !receipt.warnings.is_empty()
-            || !receipt.unclear.is_empty()
-            || !receipt.nudges.is_empty())
-        .then_some(receipt),
+        Receipts::Changes => {
+            (!receipt.lines.is_empty() || !receipt.warnings.is_empty() || !receipt.unclear.is_empty() || !receipt.nudges.is_empty())
+                .then_some(receipt)
+        }
     }
 }
 
@@ -147,10 +146,8 @@ fn build(items: &MessageItems, tz: Tz) -> Receipt {
                 line.detail = format!("{}; {change}", line.detail);
                 line.undo = line.undo.take().or(back);
             }
-            None => lines.push(Line {
-                undo: back,
-                ..Line::new(c.label.clone(), c.title.clone().unwrap_or_default(), format!("changed: {change}"))
-            }),
+            None => lines
+                .push(Line { undo: back, ..Line::new(c.label.clone(), c.title.clone().unwrap_or_default(), format!("changed: {change}")) }),
         }
     }
     let (unclear, warnings) = items.warnings.iter().cloned().partition(|w| names_a_line(w));

@@ -37,7 +37,9 @@ impl Nudge {
     /// The receipt's one kind line, with an example.
     pub fn line(self) -> &'static str {
         match self {
-            Nudge::Context => "Context: add a sentence or two on why this matters, e.g. \"The client demo is on the 3rd and the build is red.\"",
+            Nudge::Context => {
+                "Context: add a sentence or two on why this matters, e.g. \"The client demo is on the 3rd and the build is red.\""
+            }
             Nudge::Ask => "Ask: say what you need from people, e.g. a question, or `#ask Can we ship on Friday?`",
             Nudge::Deadline => "Deadline: add `by thursday` so people know when you need an answer.",
             Nudge::IfNoResponse => "If no one answers: add `default: …` to say what happens on silence, e.g. `default: we ship as is`.",
