@@ -17,6 +17,8 @@ fn docket_env(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &st
     cmd.current_dir(dir).args(args).env_remove("DOCKET_CONFIG").env("DOCKET__SERVER__DATA_DIR", dir.join("data"));
     // The binary's DMARC check would ask real DNS about the test domains: tests never do.
     cmd.env("DOCKET__SECURITY__DMARC", "false");
+    // Nudge receipts would add to the outbox the tests count (tests/nudges.rs tests them).
+    cmd.env("DOCKET__NOTIFY__NUDGES", "false");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -200,7 +202,9 @@ fn parse_tasks_decisions_proposals_and_tick() {
     let o = docket(d, &["parse", "--json", "--space", "eng"], Some(&mail));
     assert_eq!(code(&o), 0, "{}", text(&o));
     let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(keys(&p), ["date", "from", "items", "message_id", "subject", "visible_text", "warnings"]);
+    assert_eq!(keys(&p), ["date", "from", "items", "message_id", "nudges", "subject", "visible_text", "warnings"]);
+    // Only tags, no prose: the one part a thread-starting message lacks is its context.
+    assert_eq!(p["nudges"], serde_json::json!(["context"]));
     let item_keys = [
         "asked_of",
         "closes_at",
@@ -223,6 +227,9 @@ fn parse_tasks_decisions_proposals_and_tick() {
     let tz = docket(d, &["parse", "--json", "--tz", "Asia/Tokyo"], Some(&mail));
     let p: serde_json::Value = serde_json::from_slice(&tz.stdout).unwrap();
     assert_eq!(p["items"][1]["due"], "2026-11-27T08:00:00Z", "--tz wins");
+    let reply = Mail::new("t2@x", "Re: Plan").reply_to("t1@x").body("ok").raw();
+    let p: serde_json::Value = serde_json::from_slice(&docket(d, &["parse", "--json"], Some(&reply)).stdout).unwrap();
+    assert_eq!(p["nudges"], serde_json::json!([]), "a reply is never nudged");
     assert_eq!(code(&docket(d, &["parse", "--tz", "Mars/Base"], Some(&mail))), 1);
     let tasks: serde_json::Value = serde_json::from_slice(&docket(d, &["tasks", "--json"], None).stdout).unwrap();
     assert_eq!(tasks.as_array().unwrap().len(), 0, "parse stored nothing");

@@ -29,6 +29,7 @@ fn configure_with(t: &mut TestApp, smtp_url: Option<&str>, extra: &[(&str, &str)
         ("DOCKET__SERVER__DOMAIN".to_string(), "docket.test".to_string()),
         ("DOCKET__HTTP__BASE_URL".to_string(), "https://docket.example.org".to_string()),
         ("DOCKET__HTTP__LISTEN".to_string(), "127.0.0.1:0".to_string()),
+        ("DOCKET__NOTIFY__NUDGES".to_string(), "false".to_string()),
     ]);
     if let Some(url) = smtp_url {
         env.insert("DOCKET__OUTBOUND__SMTP_URL".to_string(), url.to_string());
@@ -656,6 +657,7 @@ mod cli {
         cmd.env("DOCKET__SERVER__DOMAIN", "docket.test").env("DOCKET__HTTP__LISTEN", "127.0.0.1:0");
         // The binary's DMARC check would ask real DNS about the test domains: tests never do.
         cmd.env("DOCKET__SECURITY__DMARC", "false");
+        cmd.env("DOCKET__NOTIFY__NUDGES", "false");
         for (k, v) in env {
             cmd.env(k, v);
         }

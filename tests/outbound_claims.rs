@@ -156,6 +156,7 @@ async fn each_mail_goes_over_its_own_smtp_connection() {
         ("DOCKET__SERVER__DATA_DIR".to_string(), t.dir.path().display().to_string()),
         ("DOCKET__DATABASE__URL".to_string(), t.app.config.database.url.clone()),
         ("DOCKET__OUTBOUND__SMTP_URL".to_string(), sink.url()),
+        ("DOCKET__NOTIFY__NUDGES".to_string(), "false".to_string()),
     ]);
     let config = docket::config::Config::load_with_env(None, env).unwrap();
     let mailer = docket::notify::mailer::from_config(&config).unwrap();

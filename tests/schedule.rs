@@ -30,6 +30,7 @@ fn config(t: &TestApp) -> Config {
         ("DOCKET__DATABASE__URL".to_string(), t.app.config.database.url.clone()),
         ("DOCKET__SERVER__DOMAIN".to_string(), "docket.test".to_string()),
         ("DOCKET__HTTP__BASE_URL".to_string(), "https://docket.example.org".to_string()),
+        ("DOCKET__NOTIFY__NUDGES".to_string(), "false".to_string()),
     ]);
     Config::load_with_env(None, env).unwrap()
 }

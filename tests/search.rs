@@ -351,6 +351,7 @@ fn cli_search_and_reindex() {
             .env_remove("DOCKET_CONFIG")
             .env("DOCKET__SERVER__DATA_DIR", d.join("data"))
             .env("DOCKET__SECURITY__DMARC", "false") // no real DNS in tests
+            .env("DOCKET__NOTIFY__NUDGES", "false")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

@@ -589,7 +589,7 @@ fn shape_errors(item: &serde_json::Value) -> Vec<String> {
             errors.push(format!("{key}: {:?}", obj.get(key)));
         }
     }
-    // Only a task has a due date, only a proposal a closing time.
+    // Only a task has a due date, only a proposal or an ask a closing time.
     if kind != "task" && kind != "command" && !obj.get("due").is_some_and(Value::is_null) {
         errors.push(format!("due on a {kind}"));
     }

@@ -115,6 +115,8 @@ struct ParseJson {
     visible_text: String,
     items: Vec<docket::parse::tags::Item>,
     warnings: Vec<String>,
+    /// The parts a thread-starting message lacks; [] for a reply.
+    nudges: Vec<&'static str>,
 }
 
 fn rfc3339(flag: &str, s: &str) -> anyhow::Result<DateTime<Utc>> {
@@ -166,6 +168,13 @@ pub async fn parse(config: Config, args: ParseArgs) -> CliResult {
         };
         warnings.extend(check_against_space(app, space, &check, &extraction.items).await?);
     }
+    // A message starts a thread when it names no parent and its subject is no reply (`Re:`).
+    let starts_thread = parsed.parents().is_empty() && !docket::thread::base_subject(&parsed.subject).is_reply;
+    let nudges = docket::parse::nudges::nudges(&docket::parse::nudges::NudgeInput {
+        visible_text: &visible,
+        items: &extraction.items,
+        starts_thread,
+    });
     let out = ParseJson {
         message_id: parsed.message_id.clone(),
         from: sender,
@@ -174,6 +183,7 @@ pub async fn parse(config: Config, args: ParseArgs) -> CliResult {
         visible_text: visible,
         items: extraction.items,
         warnings,
+        nudges: nudges.iter().map(|n| n.code()).collect(),
     };
     if args.json {
         return print_json(&out);
@@ -185,6 +195,9 @@ pub async fn parse(config: Config, args: ParseArgs) -> CliResult {
     }
     for w in &out.warnings {
         println!("warning: {w}");
+    }
+    for n in &nudges {
+        println!("nudge: {}", n.line());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -143,6 +143,9 @@ pub struct Notify {
     pub working_hours: crate::hours::Hours,
     /// A due or closing time leaving someone fewer working hours than this is warned about; 0 = never.
     pub min_response_hours: u64,
+    /// Whether a thread-starting message that lacks context, an ask, a deadline or what happens on
+    /// silence gets a receipt naming what is missing (`notify.nudges`).
+    pub nudges: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +239,7 @@ impl Config {
                 ),
                 working_hours: r.get("notify.working_hours", crate::hours::Hours::nine_to_five(), crate::hours::Hours::parse),
                 min_response_hours: r.get("notify.min_response_hours", 4, raw::uint),
+                nudges: r.get("notify.nudges", true, raw::boolean),
             },
             security: Security {
                 secret: r.opt("security.secret", secret),
@@ -460,6 +464,7 @@ mod tests {
         assert!(c.outbound.smtp_url.is_none());
         assert_eq!(c.outbound.max_per_minute, 600);
         assert_eq!(c.notify.receipts, Receipts::Changes);
+        assert!(c.notify.nudges);
         assert_eq!(c.reminders.overdue_max, 3);
         assert_eq!((c.notify.working_hours.to_string(), c.notify.min_response_hours), ("09:00-17:00".into(), 4));
         let err = Config::load_with_env(

@@ -19,7 +19,7 @@ pub use crate::identity::{address, auth, policy, token};
 use crate::app::App;
 use crate::config::Config;
 use crate::parse::mime::{self, Flag, ParsedMail};
-use crate::parse::reply;
+use crate::parse::{nudges, reply};
 use crate::record::{self, Recorded};
 use crate::store::StoreError;
 use crate::store::messages::{NewInbound, NewMessage, RawInsert, Tx};
@@ -394,6 +394,7 @@ pub async fn store_prepared(
     let parents = m.parents();
     let candidates = tx.thread_candidates(space.id, m.message_id.as_deref(), &parents, subject_key, token_thread).await?;
     let assignment = thread::assign(&candidates);
+    let new_thread = assignment.thread == thread::Target::New;
     let thread_id = match assignment.thread {
         thread::Target::Existing(id) => id,
         thread::Target::New => tx.create_thread(space.id, &base.display, &base.key, date).await?,
@@ -436,6 +437,10 @@ pub async fn store_prepared(
         config: target.config,
     };
     let recorded = record::record(tx, &ctx, &extraction).await?;
+    // Nudges are for a message that starts a thread of its own: not a reply by token, header or Re:.
+    let starts_thread = new_thread && token_thread.is_none() && parents.is_empty() && !base.is_reply;
+    let nudges = nudges::nudges(&nudges::NudgeInput { visible_text: &p.visible, items: &extraction.items, starts_thread });
+    tx.save_nudges(id, &nudges.iter().map(|n| n.code()).collect::<Vec<_>>()).await?;
     tx.mark_inbound(inbound_id, crate::store::states::InboundState::Stored, None).await?;
     Ok(StoredMessage { id, thread_id, space: space.slug.clone(), flags: m.flags.clone(), recorded })
 }

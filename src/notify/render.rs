@@ -27,7 +27,8 @@ pub enum RenderError {
 }
 
 /// One item of a list: `T-4 Write the guide` / `owner bob, due Fri 17:00`, then any further
-/// lines (a digest's excerpts) and a link (a digest thread's reply address).
+/// lines (a digest's excerpts), a link (a digest thread's reply address) and the reply that undoes
+/// it (receipts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub label: String,
@@ -38,6 +39,9 @@ pub struct Row {
     pub lines: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
+    /// A second line: the reply that undoes the item (receipts).
+    #[serde(default)]
+    pub undo: String,
 }
 
 /// `Reply: eng+TOKEN@DOMAIN`: the text part shows `label: text`, the HTML part `label: ` and a
@@ -63,6 +67,11 @@ impl Row {
     pub fn link(mut self, link: Link) -> Self {
         self.link = Some(link);
         self
+    }
+
+    /// A row with its undo line (empty: none).
+    pub fn with_undo(self, undo: impl Into<String>) -> Self {
+        Row { undo: undo.into(), ..self }
     }
 
     /// A row with nothing to show: a paragraph break (a blank line), never a bare "- ".

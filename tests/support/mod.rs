@@ -69,9 +69,11 @@ pub async fn postgres() -> Option<TestApp> {
 /// Spaces in tests take mail from anyone, so that threading and tag tests need no member lists;
 /// the sender policy's own tests (tests/serve.rs, tests/cli.rs) set `members` back. The sender
 /// verifier never asks DNS: a name not put in its cache has no record (so DMARC, on by default,
-/// finds no policy for the test domains).
+/// finds no policy for the test domains). Nudge receipts are off (`notify.nudges`), so tests count
+/// only the mail they are about; tests/nudges.rs turns them on.
 async fn open(mut config: Config, dir: tempfile::TempDir, backend: &'static str) -> TestApp {
     config.security.accept_from = docket::config::AcceptFrom::Anyone;
+    config.notify.nudges = false;
     config.http.listen = ([127, 0, 0, 1], 0).into();
     let clock = Arc::new(FakeClock::new(t0()));
     let app = App::open_with_clock(config, clock.clone()).await.unwrap();

@@ -9,7 +9,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 /// `docket` on `data`, with the environment of a test run (nothing inherited from the caller's
 /// config, SMTP on a free port, no per-sender rate limit, and no DMARC check: the binary would ask
-/// real DNS about the test domains, which tests never do).
+/// real DNS about the test domains, which tests never do), and no nudges (tests/nudges.rs turns them
+/// on), so the outbox holds what each test counts.
 pub fn docket(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_docket"));
     cmd.env_remove("DOCKET_CONFIG")
@@ -21,6 +22,7 @@ pub fn docket(data: &Path) -> Command {
         .env("DOCKET__HTTP__LISTEN", "127.0.0.1:0")
         .env("DOCKET__SECURITY__PER_SENDER_PER_HOUR", "100000")
         .env("DOCKET__SECURITY__DMARC", "false")
+        .env("DOCKET__NOTIFY__NUDGES", "false")
         .env("RUST_LOG", "warn");
     cmd
 }

@@ -73,17 +73,29 @@ pub(super) async fn plan_message(ctx: &mut Ctx<'_>, msg: &MessageOut, out: &mut 
         return Ok(());
     }
     let tz = zone(sender_member.and_then(|m| m.tz.as_deref()), ctx.app.config.server.timezone);
-    let Some(receipt) = receipts::due(ctx.app.config.notify.receipts, &items, tz) else { return Ok(()) };
+    // Nudges only for members: a stranger's mail is not coached.
+    let nudge = ctx.app.config.notify.nudges && sender_member.is_some();
+    let Some(receipt) = receipts::due(ctx.app.config.notify.receipts, nudge, &items, tz) else { return Ok(()) };
     let labels = receipt.labels();
-    let what = if labels.is_empty() { format!("{} warning(s)", receipt.warnings.len()) } else { labels.join(", ") };
-    let mut model = Model { title: format!("Recorded from “{}”", msg.subject), ..Default::default() };
+    let about = labels.is_empty() && !receipt.nudges.is_empty();
+    let (title, subject) = if about {
+        (format!("About your message “{}”", msg.subject), format!("About your message: {}", msg.subject))
+    } else {
+        let warned = receipt.warnings.len() + receipt.unclear.len();
+        let what = if labels.is_empty() { format!("{warned} warning(s)") } else { labels.join(", ") };
+        (format!("Recorded from “{}”", msg.subject), format!("Recorded: {what} ({})", msg.subject))
+    };
+    let mut model = Model { title, ..Default::default() };
     if receipt.lines.is_empty() {
         model.intro.push("Nothing was recorded from your message.".into());
     }
-    model.section("Recorded", receipt.lines.iter().map(|l| Row::new(&l.label, &l.text, &l.detail)).collect());
+    let recorded = receipt.lines.iter().map(|l| Row::new(&l.label, &l.text, &l.detail).with_undo(l.undo.clone().unwrap_or_default()));
+    model.section("Recorded", recorded.collect());
+    model.section("Could not understand", receipt.unclear.iter().map(|w| Row::new("", w, "")).collect());
+    model.section("To make your message stand on its own", receipt.nudges.iter().map(|n| Row::new("", n, "")).collect());
     model.warnings = receipt.warnings.clone();
     model.footer.push(format!("{} · {}", space_address, ctx.app.config.http.base_url));
-    let mut e = ctx.envelope(Some(&space), sender, format!("Recorded: {what} ({})", msg.subject));
+    let mut e = ctx.envelope(Some(&space), sender, subject);
     e.reply_to = Some(match sender_member {
         Some(m) => ctx.reply_address(&space.slug, msg.thread_id, m.id),
         None => space_address.clone(),

@@ -164,6 +164,11 @@ impl Item {
     }
 }
 
+/// Whether `line` starts a tag (`#name`, a list marker then a tag, or a word alias like `Decision:`).
+pub fn is_tag_line(line: &str) -> bool {
+    lexer::tag_of(line).is_some()
+}
+
 /// Reads the tags of one message. docs/tags.md.
 pub fn extract(input: &TagInput) -> Extraction {
     let mut out = Extraction { items: Vec::new(), goal: None, warnings: Vec::new() };

@@ -244,6 +244,19 @@ impl Tx {
         self.record_history((ItemKind::Proposal, id), "status", Some(ProposalStatus::Open.as_str()), Some(status.as_str()), &change).await
     }
 
+    /// The parts a thread-starting message lacks (`parse::nudges` codes), in order.
+    pub async fn save_nudges(&mut self, message_id: i64, codes: &[&str]) -> Result<(), StoreError> {
+        for (position, code) in codes.iter().enumerate() {
+            sqlx::query("INSERT INTO message_nudges (message_id, position, code) VALUES ($1, $2, $3)")
+                .bind(message_id)
+                .bind(position as i64)
+                .bind(*code)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn save_warnings(&mut self, message_id: i64, warnings: &[String]) -> Result<(), StoreError> {
         for (position, text) in warnings.iter().enumerate() {
             sqlx::query("INSERT INTO message_warnings (message_id, position, text) VALUES ($1, $2, $3)")

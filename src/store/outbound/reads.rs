@@ -72,6 +72,8 @@ pub struct MessageItems {
     pub asks: Vec<RecordedAsk>,
     /// (id, title) of the meeting notes the message is.
     pub notes: Vec<(i64, String)>,
+    /// The parts the message lacks if it started a thread (`parse::nudges` codes), in order.
+    pub nudges: Vec<String>,
 }
 
 /// An ask a message made, for its receipt.
@@ -189,7 +191,12 @@ impl Store {
         }
         let notes: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, title FROM notes WHERE message_id = $1 ORDER BY id").bind(message_id).fetch_all(&self.pool).await?;
+        let nudges: Vec<(String,)> = sqlx::query_as("SELECT code FROM message_nudges WHERE message_id = $1 ORDER BY position")
+            .bind(message_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(MessageItems {
+            nudges: nudges.into_iter().map(|(c,)| c).collect(),
             asks,
             notes,
             watchers: watchers.into_iter().map(|(id, w)| (id, serde_json::from_str(&w).unwrap_or_default())).collect(),
