@@ -8,6 +8,7 @@ use crate::notify::render::{Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
 use crate::store::items::DecisionRow;
 use crate::store::items::ProposalRow;
+use crate::store::items::TaskRow;
 use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 
@@ -21,33 +22,35 @@ pub(super) async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Lo
         after = last;
         let slots: HashMap<i64, digest::Last> =
             ctx.app.store.digest_slots(first, last).await?.into_iter().map(|(m, slot, at)| (m, digest::Last { slot, at })).collect();
-        let mut mail = Vec::new();
         let mut considered = Vec::new();
+        let mut owed = Vec::new();
         for member in &page {
             let schedule = Schedule::of(member, &ctx.app.config);
             let Some(due) = digest::due(member, &schedule, slots.get(&member.id).copied(), ctx.ts()) else { continue };
             considered.push((member.id, due.slot));
-            let (space, _, mutes) = ctx.space(member.space_id).await?;
-            if fanout::unsubscribed(member, &mutes) {
-                continue;
-            }
-            let key = format!("digest:{}:{}", member.id, due.slot);
-            if let Some(m) = digest_mail(ctx, &space, member, due.since, looping, false, key).await? {
-                mail.push(m);
+            let (_, _, mutes) = ctx.space(member.space_id).await?;
+            if !fanout::unsubscribed(member, &mutes) {
+                owed.push((member, due));
             }
         }
         if considered.is_empty() {
             continue;
         }
-        let mut tx = ctx.app.store.begin().await?;
-        for m in &mail {
-            if put(&mut tx, m, ctx.ts()).await? {
-                report.add(Kind::Digest, 1);
+        // The open tasks of every member owed a digest on this page, in one read.
+        let owners: Vec<(i64, String)> = owed.iter().map(|(m, _)| (m.space_id, m.email.clone())).collect();
+        let mut tasks = if owners.is_empty() { HashMap::new() } else { ctx.app.store.open_tasks_of_owners(&owners).await? };
+        let mut mail = Vec::new();
+        for (member, due) in owed {
+            let (space, _, _) = ctx.space(member.space_id).await?;
+            let theirs = tasks.remove(&(member.space_id, member.email.clone())).unwrap_or_default();
+            let key = format!("digest:{}:{}", member.id, due.slot);
+            if let Some(m) = digest_mail(ctx, &space, member, due.since, looping, false, key, theirs).await? {
+                mail.push(m);
             }
         }
-        for (member, slot) in considered {
-            tx.set_digest_slot(member, slot, known_until(ctx.ts())).await?;
-        }
+        let mut tx = ctx.app.store.begin().await?;
+        report.add(Kind::Digest, put_many(&mut tx, &mail, ctx.ts()).await?);
+        tx.set_digest_slots(&considered, known_until(ctx.ts())).await?;
         tx.commit().await?;
     }
 }
@@ -70,9 +73,10 @@ pub async fn space_news(app: &App, space_id: i64, since: i64, now: i64) -> Resul
     })
 }
 
-/// The digest model for one member, or None when there is nothing to tell.
+/// The digest model for one member with their open tasks in the space (soonest due first, as
+/// [`crate::store::Store::open_tasks_of_owner`] reads them), or None when there is nothing to tell.
 #[allow(clippy::too_many_arguments)]
-pub async fn digest_model(
+pub fn digest_model(
     app: &App,
     space: &Space,
     member: &Member,
@@ -80,10 +84,11 @@ pub async fn digest_model(
     looping: &[(i64, String, i64)],
     now: i64,
     force: bool,
+    tasks: Vec<TaskRow>,
 ) -> Result<Option<(String, Model)>, NotifyError> {
     let input = digest::Input {
         decisions: news.decisions.clone(),
-        tasks: app.store.open_tasks_of_owner(space.id, &member.email).await?,
+        tasks,
         proposals: news.proposals.clone(),
         looping: looping.to_vec(),
         active: news.active.clone(),
@@ -177,6 +182,7 @@ pub(super) async fn digest_mail(
     looping: &Looping,
     force: bool,
     key: String,
+    tasks: Vec<TaskRow>,
 ) -> Result<Option<Generated>, NotifyError> {
     let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
     let news_key = (space.id, since);
@@ -186,7 +192,7 @@ pub(super) async fn digest_mail(
     }
     let empty = SpaceNews::default();
     let news = ctx.news.get(&news_key).unwrap_or(&empty);
-    let Some((subject, model)) = digest_model(ctx.app, space, member, news, loops, ctx.ts(), force).await? else { return Ok(None) };
+    let Some((subject, model)) = digest_model(ctx.app, space, member, news, loops, ctx.ts(), force, tasks)? else { return Ok(None) };
     let mut e = ctx.envelope(Some(space), &member.email, subject);
     e.reply_to = Some(format!("{}@{}", crate::identity::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);

@@ -250,18 +250,26 @@ async fn put(tx: &mut Tx, g: &Generated, now: i64) -> Result<bool, NotifyError> 
     }
 }
 
-/// [`put`] for a batch, in one transaction; returns how many were newly queued.
+/// [`put`] for many: the rendered mail in multi-row inserts, the kept ones one by one; returns
+/// how many were newly queued.
+async fn put_many(tx: &mut Tx, planned: &[Generated], now: i64) -> Result<usize, NotifyError> {
+    let mut mail = Vec::with_capacity(planned.len());
+    for g in planned {
+        match g {
+            Generated::Mail(m) => mail.push(m),
+            Generated::Unrendered(u) => tx.record_unrendered(u, now).await?,
+        }
+    }
+    Ok(tx.enqueue_all(&mail, now).await?)
+}
+
+/// [`put_many`] in a transaction of its own; returns how many were newly queued.
 async fn put_all(app: &App, planned: &[Generated], now: i64) -> Result<usize, NotifyError> {
     if planned.is_empty() {
         return Ok(0);
     }
     let mut tx = app.store.begin().await?;
-    let mut n = 0;
-    for g in planned {
-        if put(&mut tx, g, now).await? {
-            n += 1;
-        }
-    }
+    let n = put_many(&mut tx, planned, now).await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -18,7 +18,8 @@ pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(
         let since = last_digest(app, member.id).await?.map_or(member.created_at - 1, |l| l.at);
         let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
         let news = space_news(app, space.id, since, now.timestamp()).await?;
-        let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false).await? {
+        let tasks = app.store.open_tasks_of_owner(space.id, &member.email).await?;
+        let rendered = match digest_model(app, &space, &member, &news, loops, now.timestamp(), false, tasks)? {
             Some((subject, model)) => {
                 let (text, _) = render::parts(Kind::Digest, &model)?;
                 Some((subject, text))
