@@ -44,6 +44,7 @@ use crate::store::spaces::{Member, Space};
 use crate::store::unrendered::{NewUnrendered, Unrendered};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Messages loaded per page (each is planned and queued in its own transaction).
 const MESSAGE_PAGE: i64 = 16;
@@ -96,13 +97,13 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<Report, NotifyError> {
     Ok(report)
 }
 
-/// Per-run caches of spaces, members and mutes.
+/// Per-run caches of spaces, members and mutes (shared, not copied, with each mail planned).
 struct Ctx<'a> {
     app: &'a App,
     now: DateTime<Utc>,
     spaces: HashMap<i64, Space>,
-    members: HashMap<i64, Vec<Member>>,
-    mutes: HashMap<i64, Vec<(i64, i64)>>,
+    members: HashMap<i64, Arc<[Member]>>,
+    mutes: HashMap<i64, Arc<[(i64, i64)]>>,
     /// Digest news per (space, since).
     news: HashMap<(i64, i64), SpaceNews>,
 }
@@ -129,19 +130,19 @@ impl<'a> Ctx<'a> {
     async fn load(&mut self, space_id: i64) -> Result<(), NotifyError> {
         if !self.spaces.contains_key(&space_id) {
             let space = self.app.store.space_by_id(space_id).await?;
-            self.members.insert(space_id, self.app.store.members(&space).await?);
-            self.mutes.insert(space_id, self.app.store.mutes(space_id).await?);
+            self.members.insert(space_id, self.app.store.members(&space).await?.into());
+            self.mutes.insert(space_id, self.app.store.mutes(space_id).await?.into());
             self.spaces.insert(space_id, space);
         }
         Ok(())
     }
 
-    async fn space(&mut self, space_id: i64) -> Result<(Space, Vec<Member>, Vec<(i64, i64)>), NotifyError> {
+    async fn space(&mut self, space_id: i64) -> Result<(Space, Arc<[Member]>, Arc<[(i64, i64)]>), NotifyError> {
         self.load(space_id).await?;
         Ok((
             self.spaces.get(&space_id).cloned().ok_or_else(|| StoreError::NotFound(format!("no space with id {space_id}")))?,
-            self.members.get(&space_id).cloned().unwrap_or_default(),
-            self.mutes.get(&space_id).cloned().unwrap_or_default(),
+            self.members.get(&space_id).cloned().unwrap_or_else(|| Arc::from([])),
+            self.mutes.get(&space_id).cloned().unwrap_or_else(|| Arc::from([])),
         ))
     }
 
