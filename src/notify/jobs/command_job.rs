@@ -37,7 +37,9 @@ pub(super) async fn commands_mail(ctx: &mut Ctx<'_>, report: &mut Report) -> Res
                 let (space, _, _) = ctx.space(member.space_id).await?;
                 let since = last_digest(ctx.app, member.id).await?.map_or(member.created_at - 1, |l| l.at);
                 let looping = looping_threads(ctx).await?;
-                if let Some(m) = digest_mail(ctx, &space, &member, since, &looping, true, format!("digest-now:{}:{id}", member.id)).await? {
+                let tasks = ctx.app.store.open_tasks_of_owner(space.id, &member.email).await?;
+                let key = format!("digest-now:{}:{id}", member.id);
+                if let Some(m) = digest_mail(ctx, &space, &member, since, &looping, true, key, tasks).await? {
                     mail.push((Kind::Digest, m));
                     built.push(member.id);
                 }

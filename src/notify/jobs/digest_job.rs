@@ -8,7 +8,7 @@ use crate::notify::NotifyError;
 use crate::notify::digest::{self, DecisionNews, Digest, NewMessage, Schedule, ThreadNews};
 use crate::notify::render::{Link, Model, Row};
 use crate::notify::{Kind, fanout, local_time, zone};
-use crate::store::items::{Ask, NotesView, ProposalRow};
+use crate::store::items::{Ask, NotesView, ProposalRow, TaskRow};
 use crate::store::spaces::{Member, Space};
 use std::collections::HashMap;
 
@@ -22,33 +22,35 @@ pub(super) async fn digests(ctx: &mut Ctx<'_>, report: &mut Report, looping: &Lo
         after = last;
         let slots: HashMap<i64, digest::Last> =
             ctx.app.store.digest_slots(first, last).await?.into_iter().map(|(m, slot, at)| (m, digest::Last { slot, at })).collect();
-        let mut mail = Vec::new();
         let mut considered = Vec::new();
+        let mut owed = Vec::new();
         for member in &page {
             let schedule = Schedule::of(member, &ctx.app.config);
             let Some(due) = digest::due(member, &schedule, slots.get(&member.id).copied(), ctx.ts()) else { continue };
             considered.push((member.id, due.slot));
-            let (space, _, mutes) = ctx.space(member.space_id).await?;
-            if fanout::unsubscribed(member, &mutes) {
-                continue;
-            }
-            let key = format!("digest:{}:{}", member.id, due.slot);
-            if let Some(m) = digest_mail(ctx, &space, member, due.since, looping, false, key).await? {
-                mail.push(m);
+            let (_, _, mutes) = ctx.space(member.space_id).await?;
+            if !fanout::unsubscribed(member, &mutes) {
+                owed.push((member, due));
             }
         }
         if considered.is_empty() {
             continue;
         }
-        let mut tx = ctx.app.store.begin().await?;
-        for m in &mail {
-            if put(&mut tx, m, ctx.ts()).await? {
-                report.add(Kind::Digest, 1);
+        // The open tasks of every member owed a digest on this page, in one read.
+        let owners: Vec<(i64, String)> = owed.iter().map(|(m, _)| (m.space_id, m.email.clone())).collect();
+        let mut tasks = if owners.is_empty() { HashMap::new() } else { ctx.app.store.open_tasks_of_owners(&owners).await? };
+        let mut mail = Vec::new();
+        for (member, due) in owed {
+            let (space, _, _) = ctx.space(member.space_id).await?;
+            let theirs = tasks.remove(&(member.space_id, member.email.clone())).unwrap_or_default();
+            let key = format!("digest:{}:{}", member.id, due.slot);
+            if let Some(m) = digest_mail(ctx, &space, member, due.since, looping, false, key, theirs).await? {
+                mail.push(m);
             }
         }
-        for (member, slot) in considered {
-            tx.set_digest_slot(member, slot, known_until(ctx.ts())).await?;
-        }
+        let mut tx = ctx.app.store.begin().await?;
+        report.add(Kind::Digest, put_many(&mut tx, &mail, ctx.ts()).await?);
+        tx.set_digest_slots(&considered, known_until(ctx.ts())).await?;
         tx.commit().await?;
     }
 }
@@ -137,10 +139,11 @@ impl SpaceNews {
     }
 }
 
-/// The digest model for one member, or None when there is nothing to tell. `news` must reach
-/// back to `since` ([`SpaceNews::load`]).
+/// The digest model for one member with their open tasks in the space (soonest due first, as
+/// [`crate::store::Store::open_tasks_of_owner`] reads them), or None when there is nothing to tell.
+/// `news` must reach back to `since` ([`SpaceNews::load`]).
 #[allow(clippy::too_many_arguments)]
-pub async fn digest_model(
+pub fn digest_model(
     app: &App,
     space: &Space,
     member: &Member,
@@ -149,10 +152,11 @@ pub async fn digest_model(
     looping: &[(i64, String, i64)],
     now: i64,
     force: bool,
+    tasks: Vec<TaskRow>,
 ) -> Result<Option<(String, Model)>, NotifyError> {
     let input = digest::Input {
         decisions: news.decisions(since),
-        tasks: app.store.open_tasks_of_owner(space.id, &member.email).await?,
+        tasks,
         proposals: news.proposals.clone(),
         looping: looping.to_vec(),
         active: news.threads(since),
@@ -293,6 +297,7 @@ pub(super) async fn digest_mail(
     looping: &Looping,
     force: bool,
     key: String,
+    tasks: Vec<TaskRow>,
 ) -> Result<Option<Generated>, NotifyError> {
     let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
     let app = ctx.app;
@@ -308,7 +313,7 @@ pub(super) async fn digest_mail(
         }
     }
     let Some(news) = ctx.news.get_mut(&space.id) else { return Ok(None) };
-    let Some((subject, model)) = digest_model(app, space, member, since, news, loops, now, force).await? else { return Ok(None) };
+    let Some((subject, model)) = digest_model(app, space, member, since, news, loops, now, force, tasks)? else { return Ok(None) };
     let mut e = ctx.envelope(Some(space), &member.email, subject);
     e.reply_to = Some(format!("{}@{}", crate::identity::address::COMMANDS, ctx.domain()));
     e.headers = ctx.list_headers(space, member);

@@ -46,6 +46,7 @@ use crate::store::spaces::{Member, Space};
 use crate::store::unrendered::{NewUnrendered, Unrendered};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Messages loaded per page (each is planned and queued in its own transaction).
 const MESSAGE_PAGE: i64 = 16;
@@ -99,13 +100,13 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<Report, NotifyError> {
     Ok(report)
 }
 
-/// Per-run caches of spaces, members and mutes.
+/// Per-run caches of spaces, members and mutes (shared, not copied, with each mail planned).
 struct Ctx<'a> {
     app: &'a App,
     now: DateTime<Utc>,
     spaces: HashMap<i64, Space>,
-    members: HashMap<i64, Vec<Member>>,
-    mutes: HashMap<i64, Vec<(i64, i64)>>,
+    members: HashMap<i64, Arc<[Member]>>,
+    mutes: HashMap<i64, Arc<[(i64, i64)]>>,
     /// Digest news per space, read once per run (from the earliest `since` asked for).
     news: HashMap<i64, SpaceNews>,
 }
@@ -132,19 +133,19 @@ impl<'a> Ctx<'a> {
     async fn load(&mut self, space_id: i64) -> Result<(), NotifyError> {
         if !self.spaces.contains_key(&space_id) {
             let space = self.app.store.space_by_id(space_id).await?;
-            self.members.insert(space_id, self.app.store.members(&space).await?);
-            self.mutes.insert(space_id, self.app.store.mutes(space_id).await?);
+            self.members.insert(space_id, self.app.store.members(&space).await?.into());
+            self.mutes.insert(space_id, self.app.store.mutes(space_id).await?.into());
             self.spaces.insert(space_id, space);
         }
         Ok(())
     }
 
-    async fn space(&mut self, space_id: i64) -> Result<(Space, Vec<Member>, Vec<(i64, i64)>), NotifyError> {
+    async fn space(&mut self, space_id: i64) -> Result<(Space, Arc<[Member]>, Arc<[(i64, i64)]>), NotifyError> {
         self.load(space_id).await?;
         Ok((
             self.spaces.get(&space_id).cloned().ok_or_else(|| StoreError::NotFound(format!("no space with id {space_id}")))?,
-            self.members.get(&space_id).cloned().unwrap_or_default(),
-            self.mutes.get(&space_id).cloned().unwrap_or_default(),
+            self.members.get(&space_id).cloned().unwrap_or_else(|| Arc::from([])),
+            self.mutes.get(&space_id).cloned().unwrap_or_else(|| Arc::from([])),
         ))
     }
 
@@ -252,18 +253,26 @@ async fn put(tx: &mut Tx, g: &Generated, now: i64) -> Result<bool, NotifyError> 
     }
 }
 
-/// [`put`] for a batch, in one transaction; returns how many were newly queued.
+/// [`put`] for many: the rendered mail in multi-row inserts, the kept ones one by one; returns
+/// how many were newly queued.
+async fn put_many(tx: &mut Tx, planned: &[Generated], now: i64) -> Result<usize, NotifyError> {
+    let mut mail = Vec::with_capacity(planned.len());
+    for g in planned {
+        match g {
+            Generated::Mail(m) => mail.push(m),
+            Generated::Unrendered(u) => tx.record_unrendered(u, now).await?,
+        }
+    }
+    Ok(tx.enqueue_all(&mail, now).await?)
+}
+
+/// [`put_many`] in a transaction of its own; returns how many were newly queued.
 async fn put_all(app: &App, planned: &[Generated], now: i64) -> Result<usize, NotifyError> {
     if planned.is_empty() {
         return Ok(0);
     }
     let mut tx = app.store.begin().await?;
-    let mut n = 0;
-    for g in planned {
-        if put(&mut tx, g, now).await? {
-            n += 1;
-        }
-    }
+    let n = put_many(&mut tx, planned, now).await?;
     tx.commit().await?;
     Ok(n)
 }

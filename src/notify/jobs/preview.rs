@@ -19,7 +19,8 @@ pub async fn preview(app: &App, email: &str, now: DateTime<Utc>) -> Result<Vec<(
         let loops = looping.get(&space.id).map(Vec::as_slice).unwrap_or_default();
         let members = app.store.members(&space).await?;
         let mut news = SpaceNews::load(app, space.id, &members, since, now.timestamp()).await?;
-        let rendered = match digest_model(app, &space, &member, since, &mut news, loops, now.timestamp(), false).await? {
+        let tasks = app.store.open_tasks_of_owner(space.id, &member.email).await?;
+        let rendered = match digest_model(app, &space, &member, since, &mut news, loops, now.timestamp(), false, tasks)? {
             Some((subject, model)) => {
                 let (text, _) = render::parts(Kind::Digest, &model)?;
                 Some((subject, text))

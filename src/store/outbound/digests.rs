@@ -32,18 +32,38 @@ pub struct DigestDecision {
     pub message_start: Option<String>,
 }
 
+/// Members per digest-slot upsert (2 parameters each).
+const SLOT_CHUNK: usize = 500;
+
 impl Tx {
-    /// Records the digest slot considered for a member and when (`at`) its digest was built.
-    pub async fn set_digest_slot(&mut self, member_id: i64, slot: i64, at: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO digest_state (member_id, last_slot, last_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (member_id) DO UPDATE SET last_slot = $2, last_at = $3",
-        )
-        .bind(member_id)
-        .bind(slot)
-        .bind(at)
-        .execute(self.conn())
-        .await?;
+    /// Records the digest slot considered for each `(member, slot)` and when (`at`) the digests
+    /// were built: one multi-row upsert per [`SLOT_CHUNK`] members (a member named twice keeps
+    /// the last slot).
+    pub async fn set_digest_slots(&mut self, slots: &[(i64, i64)], at: i64) -> Result<(), StoreError> {
+        let mut at_index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        let mut last: Vec<(i64, i64)> = Vec::with_capacity(slots.len());
+        for &(member, slot) in slots {
+            match at_index.get(&member) {
+                Some(&i) => last[i].1 = slot,
+                None => {
+                    at_index.insert(member, last.len());
+                    last.push((member, slot));
+                }
+            }
+        }
+        for chunk in last.chunks(SLOT_CHUNK) {
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, $1)", 2 + 2 * i, 3 + 2 * i)).collect();
+            let sql = format!(
+                "INSERT INTO digest_state (member_id, last_slot, last_at) VALUES {} \
+                 ON CONFLICT (member_id) DO UPDATE SET last_slot = excluded.last_slot, last_at = excluded.last_at",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(at);
+            for &(member, slot) in chunk {
+                q = q.bind(member).bind(slot);
+            }
+            q.execute(self.conn()).await?;
+        }
         Ok(())
     }
 

@@ -39,24 +39,39 @@ pub struct FailedMail {
     pub last_error: Option<String>,
 }
 
+/// Mails per multi-row INSERT (6 parameters each, well under either backend's limit).
+const ENQUEUE_CHUNK: usize = 100;
+
 impl Tx {
     /// Queues a mail unless one with the same key was queued before (whatever its state); true
     /// when queued now.
     pub async fn enqueue(&mut self, m: &NewOutbound, now: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO outbound (dedup_key, kind, space_id, recipient, mail_from, raw, state, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7) ON CONFLICT (dedup_key) DO NOTHING",
-        )
-        .bind(&m.dedup_key)
-        .bind(&m.kind)
-        .bind(m.space_id)
-        .bind(&m.recipient)
-        .bind(&m.mail_from)
-        .bind(&m.raw)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(self.enqueue_all(&[m], now).await? == 1)
+    }
+
+    /// [`Tx::enqueue`] for many mails, one multi-row INSERT per [`ENQUEUE_CHUNK`] of them (a
+    /// mail whose key was queued before is skipped); returns how many were queued now.
+    pub async fn enqueue_all(&mut self, mail: &[&NewOutbound], now: i64) -> Result<usize, StoreError> {
+        let mut queued = 0;
+        for chunk in mail.chunks(ENQUEUE_CHUNK) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p: Vec<String> = (2 + 6 * i..2 + 6 * i + 6).map(|n| format!("${n}")).collect();
+                    format!("({}, 'queued', 0, $1, $1)", p.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO outbound (dedup_key, kind, space_id, recipient, mail_from, raw, state, attempts, next_attempt_at, created_at) \
+                 VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now);
+            for m in chunk {
+                q = q.bind(&m.dedup_key).bind(&m.kind).bind(m.space_id).bind(&m.recipient).bind(&m.mail_from).bind(&m.raw);
+            }
+            queued += usize::try_from(q.execute(self.conn()).await?.rows_affected()).unwrap_or(usize::MAX);
+        }
+        Ok(queued)
     }
 }
 

@@ -4,9 +4,18 @@
 
 use crate::store::items::{PROPOSAL_COLUMNS, ProposalRow, TASK_COLUMNS, TaskRow};
 use crate::store::{Store, StoreError};
+use std::collections::{HashMap, HashSet};
 
 /// Raw bytes and visible text read per page of messages to plan (as `ingest::recover` pages them).
 const PLAN_PAGE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Values per `IN (…)` list of the batched reads.
+const IN_CHUNK: usize = 500;
+
+/// `$from, …` for `n` parameters numbered from `from`.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
 
 /// A stored message as the fan-out and receipt planners see it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -223,10 +232,42 @@ impl Store {
 
     /// Open tasks of one owner in one space, soonest due first (no due time last).
     pub async fn open_tasks_of_owner(&self, space_id: i64, owner: &str) -> Result<Vec<TaskRow>, StoreError> {
-        let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner = $1 AND status = 'open' AND space_id = $2 ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, id"
-        );
-        Ok(sqlx::query_as(&sql).bind(owner).bind(space_id).fetch_all(&self.pool).await?)
+        let key = (space_id, owner.to_string());
+        Ok(self.open_tasks_of_owners(std::slice::from_ref(&key)).await?.remove(&key).unwrap_or_default())
+    }
+
+    /// [`Store::open_tasks_of_owner`] for many `(space, owner)` pairs at once (one query per
+    /// [`IN_CHUNK`] pairs), by pair; a pair without open tasks is absent.
+    pub async fn open_tasks_of_owners(&self, owners: &[(i64, String)]) -> Result<HashMap<(i64, String), Vec<TaskRow>>, StoreError> {
+        let wanted: HashSet<&(i64, String)> = owners.iter().collect();
+        // Each pair in one chunk only: its tasks come in one query's order.
+        let unique: Vec<&(i64, String)> = wanted.iter().copied().collect();
+        let mut out: HashMap<(i64, String), Vec<TaskRow>> = HashMap::new();
+        for chunk in unique.chunks(IN_CHUNK) {
+            let emails: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect::<HashSet<_>>().into_iter().collect();
+            let spaces: Vec<i64> = chunk.iter().map(|(s, _)| *s).collect::<HashSet<_>>().into_iter().collect();
+            let sql = format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE owner IN ({}) AND status = 'open' AND space_id IN ({}) \
+                 ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, id",
+                placeholders(1, emails.len()),
+                placeholders(1 + emails.len(), spaces.len())
+            );
+            let mut q = sqlx::query_as::<_, TaskRow>(&sql);
+            for e in &emails {
+                q = q.bind(*e);
+            }
+            for s in &spaces {
+                q = q.bind(*s);
+            }
+            for t in q.fetch_all(&self.pool).await? {
+                let Some(owner) = t.owner.clone() else { continue };
+                let key = (t.space_id, owner);
+                if wanted.contains(&key) {
+                    out.entry(key).or_default().push(t);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Proposals open and closing in `(from, to]`, or closed with a closing time in it.
@@ -249,22 +290,33 @@ impl Store {
     /// Message-IDs a mail about an item refers to (RFC 5322 §3.6.4): the thread's first message
     /// and the item's own message, oldest first, without repeats. `table` is `tasks` or `proposals`.
     pub async fn item_references(&self, table: ItemTable, item_id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self.items_references(table, &[item_id]).await?.remove(&item_id).unwrap_or_default())
+    }
+
+    /// [`Store::item_references`] of many items of one table at once (one query per
+    /// [`IN_CHUNK`] items), by item id; an item that is not there is absent.
+    pub async fn items_references(&self, table: ItemTable, item_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, StoreError> {
         let t = table.as_str();
-        let root: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT m.message_id FROM messages m JOIN {t} x ON x.thread_id = m.thread_id \
-             WHERE x.id = $1 AND m.message_id IS NOT NULL ORDER BY m.id LIMIT 1"
-        ))
-        .bind(item_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let own: Option<(Option<String>,)> =
-            sqlx::query_as(&format!("SELECT m.message_id FROM {t} x JOIN messages m ON m.id = x.message_id WHERE x.id = $1"))
-                .bind(item_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let mut out: Vec<String> = root.map(|(r,)| r).into_iter().collect();
-        if let Some(own) = own.and_then(|(o,)| o).filter(|o| !out.contains(o)) {
-            out.push(own);
+        let mut out = HashMap::new();
+        for chunk in item_ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT x.id, \
+                   (SELECT m.message_id FROM messages m WHERE m.thread_id = x.thread_id AND m.message_id IS NOT NULL ORDER BY m.id LIMIT 1), \
+                   (SELECT m.message_id FROM messages m WHERE m.id = x.message_id) \
+                 FROM {t} x WHERE x.id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, root, own) in q.fetch_all(&self.pool).await? {
+                let mut refs: Vec<String> = root.into_iter().collect();
+                if let Some(own) = own.filter(|o| !refs.contains(o)) {
+                    refs.push(own);
+                }
+                out.insert(id, refs);
+            }
         }
         Ok(out)
     }
