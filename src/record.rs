@@ -192,6 +192,10 @@ async fn create_ask(
 /// `supersedes D-n`: D-n (of this space, still standing) is marked superseded by `new`; its open
 /// tasks are named for review.
 async fn supersede(tx: &mut Tx, ctx: &Context<'_>, old: &str, new: i64, change: &Change<'_>, out: &mut Recorded) -> Result<(), StoreError> {
+    if !ctx.sender_is_member() {
+        out.warnings.push(format!("only members of {} can supersede decisions; {old} stands", ctx.space.slug));
+        return Ok(());
+    }
     let id = match resolve_ref(tx, ctx, old).await? {
         Ok((ItemKind::Decision, id)) => id,
         Ok(_) => return Ok(()),

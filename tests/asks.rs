@@ -185,7 +185,13 @@ async fn supersede_chains_keep_history_and_name_open_tasks() {
         let again = Mail::new("d-4", "Re: Database").from(&from("carol")).reply_to("d-3").body("#decision SQLite supersedes D-1\n");
         t.ingest(&again.raw(), "team").await;
 
+        // Someone outside the space (who may post: tests accept mail from anyone) cannot retire one.
+        let stranger =
+            Mail::new("d-5", "Re: Database").from("Eve <eve@example.org>").reply_to("d-4").body("#decision Oracle supersedes D-4\n");
+        t.ingest(&stranger.raw(), "team").await;
         let decisions = t.app.store.decisions(None, None, None).await.unwrap();
+        assert_eq!((decisions[0].text.as_str(), decisions[0].supersedes.as_deref()), ("Oracle", None), "[{b}]");
+        let decisions: Vec<_> = decisions.into_iter().skip(1).collect();
         let chain: Vec<(&str, DecisionStatus, Option<&str>)> =
             decisions.iter().map(|d| (d.id.as_str(), d.status, d.supersedes.as_deref())).collect();
         assert_eq!(

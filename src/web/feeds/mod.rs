@@ -141,37 +141,33 @@ async fn tasks(State(app): State<App>, Path(key): Path<String>) -> Result<impl I
             components.push(ics::Component { kind: "VTODO", properties });
         }
     }
+    // An event at the closing time of an open proposal or ask.
+    let closing = |id: &str, closes, summary, description, url| ics::Component {
+        kind: "VEVENT",
+        properties: vec![
+            ("UID", Text(format!("{id}@{domain}"))),
+            ("DTSTAMP", Time(now)),
+            ("DTSTART", Time(closes)),
+            ("SUMMARY", Text(summary)),
+            ("DESCRIPTION", Text(description)),
+            ("URL", Uri(url)),
+        ],
+    };
     for s in &spaces {
         for p in app.store.proposals(Some(&s.slug), Some(ProposalStatus::Open), None).await? {
             let Some(closes) = p.closes_at else { continue };
             let id = &p.id;
-            components.push(ics::Component {
-                kind: "VEVENT",
-                properties: vec![
-                    ("UID", Text(format!("{id}@{domain}"))),
-                    ("DTSTAMP", Time(now)),
-                    ("DTSTART", Time(closes)),
-                    ("SUMMARY", Text(format!("{id} closes: {}", atom::title_of(&p.text, 80)))),
-                    ("DESCRIPTION", Text(format!("Proposal {id} in {}: {}", p.space, p.text))),
-                    ("URL", Uri(format!("{base}/t/{}#{id}", p.thread_id))),
-                ],
-            });
+            let summary = format!("{id} closes: {}", atom::title_of(&p.text, 80));
+            let description = format!("Proposal {id} in {}: {}", p.space, p.text);
+            components.push(closing(id, closes, summary, description, format!("{base}/t/{}#{id}", p.thread_id)));
         }
         for a in app.store.asks(Some(&s.slug), Some(AskStatus::Open), None).await? {
             let Some(closes) = a.closes_at else { continue };
             let id = &a.id;
             let outcome = a.default.as_deref().map_or("nothing is decided".to_string(), |d| format!("the default is decided: {d}"));
-            components.push(ics::Component {
-                kind: "VEVENT",
-                properties: vec![
-                    ("UID", Text(format!("{id}@{domain}"))),
-                    ("DTSTAMP", Time(now)),
-                    ("DTSTART", Time(closes)),
-                    ("SUMMARY", Text(format!("{id} needs an answer: {}", atom::title_of(&a.text, 80)))),
-                    ("DESCRIPTION", Text(format!("Ask {id} in {}: {}. Without an answer by then, {outcome}.", a.space, a.text))),
-                    ("URL", Uri(format!("{base}/t/{}#{id}", a.thread_id))),
-                ],
-            });
+            let summary = format!("{id} needs an answer: {}", atom::title_of(&a.text, 80));
+            let description = format!("Ask {id} in {}: {}. Without an answer by then, {outcome}.", a.space, a.text);
+            components.push(closing(id, closes, summary, description, format!("{base}/t/{}#{id}", a.thread_id)));
         }
     }
     let body = ics::render(&format!("docket — {email}"), &components);
