@@ -256,23 +256,29 @@ async fn pages_follow_next_cursor_and_bad_parameters_are_400() {
         let (app, running) = start(&t).await;
         let alice = token(&app, "alice").await;
         let bob = token(&app, "bob").await;
-        for who in [&alice, &bob] {
-            let whole = items(&ok(&running, "/api/v1/threads", who).await).clone();
-            let mut paged = Vec::new();
-            let mut path = "/api/v1/threads?limit=2".to_string();
-            loop {
-                let page = ok(&running, &path, who).await;
-                let got = items(&page);
-                assert!(got.len() <= 2);
-                paged.extend(got.iter().cloned());
-                match page["next_cursor"].as_str() {
-                    Some(c) => path = format!("/api/v1/threads?limit=2&cursor={c}"),
-                    None => break,
+        // Bob is in two spaces: each list is read space by space, bounded, and merged in its order.
+        for list in ["threads", "decisions", "tasks", "proposals"] {
+            for who in [&alice, &bob] {
+                let whole = items(&ok(&running, &format!("/api/v1/{list}"), who).await).clone();
+                let mut paged = Vec::new();
+                let mut path = format!("/api/v1/{list}?limit=1");
+                loop {
+                    let page = ok(&running, &path, who).await;
+                    let got = items(&page);
+                    assert!(got.len() <= 1);
+                    paged.extend(got.iter().cloned());
+                    match page["next_cursor"].as_str() {
+                        Some(c) => path = format!("/api/v1/{list}?limit=1&cursor={c}"),
+                        None => break,
+                    }
+                    assert!(paged.len() <= whole.len(), "{}: {list}: pages never end", t.backend);
                 }
-                assert!(paged.len() <= whole.len(), "{}: pages never end", t.backend);
+                assert_eq!(paged, whole, "{}: {list}", t.backend);
             }
-            assert_eq!(paged, whole, "{}", t.backend);
         }
+        let bobs: Vec<String> =
+            items(&ok(&running, "/api/v1/decisions", &bob).await).iter().map(|d| d["space"].as_str().unwrap().to_string()).collect();
+        assert_eq!(bobs, ["ops", "eng"], "{}: both spaces, newest first", t.backend);
         assert!(ok(&running, "/api/v1/threads?limit=5", &alice).await["next_cursor"].is_null());
         for path in [
             "/api/v1/threads?limit=0",

@@ -1,6 +1,7 @@
 //! Sign-in by magic link and sign-out: `GET /login` asks for an address; `POST /login` mails a
 //! member a single-use link valid 15 minutes (the same answer for any address, so membership
-//! cannot be probed; strangers get no mail); `GET /login/TOKEN` only shows a button (link
+//! cannot be probed; strangers get no mail; every answer waits until [`ANSWER_FLOOR`] has passed,
+//! so a member's extra work — a token written, a mail queued — does not show in the timing); `GET /login/TOKEN` only shows a button (link
 //! scanners that fetch it spend nothing); `POST /login/TOKEN` spends the token once and starts a
 //! session; `POST /logout` (with the CSRF token) ends it.
 
@@ -15,6 +16,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+
+/// `POST /login` answers no sooner than this after the request came in, member or not: long
+/// enough to cover the member path's writes on a healthy database.
+pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub fn routes() -> Router<App> {
     Router::new().route("/login", get(form).post(request)).route("/login/{token}", get(confirm).post(spend)).route("/logout", post(logout))
@@ -81,7 +86,14 @@ fn same_site(headers: &HeaderMap) -> Result<(), WebError> {
 }
 
 async fn request(State(app): State<App>, headers: HeaderMap, Form(f): Form<EmailForm>) -> Result<Response, WebError> {
-    same_site(&headers)?;
+    let answer_at = tokio::time::Instant::now() + ANSWER_FLOOR;
+    let answer = asked(&app, &headers, &f).await;
+    tokio::time::sleep_until(answer_at).await;
+    answer
+}
+
+async fn asked(app: &App, headers: &HeaderMap, f: &EmailForm) -> Result<Response, WebError> {
+    same_site(headers)?;
     let Ok(email) = crate::space::email(&f.email) else {
         let page = login_page(None, None, Some("That is not an email address; check it and try again."))?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
@@ -90,7 +102,7 @@ async fn request(State(app): State<App>, headers: HeaderMap, Form(f): Form<Email
     if !app.store.spaces_of(&email).await?.is_empty() {
         let token = viewer::new_token()?;
         let link = format!("{}/login/{token}", app.config.http.base_url.trim_end_matches('/'));
-        match mail::queue(&app, &email, &viewer::token_hash(&token), &link, app.now()).await {
+        match mail::queue(app, &email, &viewer::token_hash(&token), &link, app.now()).await {
             Ok(Mailed::Queued) => tracing::info!("sign-in link queued"),
             Ok(Mailed::Limited) => tracing::info!("sign-in link not sent: too many asked for lately"),
             Err(e) => return Err(WebError::Internal(e.to_string())),

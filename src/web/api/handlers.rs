@@ -26,16 +26,27 @@ fn page(p: &HashMap<String, String>) -> Result<Page, ApiError> {
     Page::parse(p.get("limit").map(String::as_str), p.get("cursor").map(String::as_str))
 }
 
-/// The one space a store query can be narrowed to (the `space` asked for, or the member's only
-/// space) with a row bound, or every space unbounded (filtered afterwards).
-fn scope<'a>(user: &'a ApiUser, space: Option<&'a String>, page: &Page) -> Result<(Option<&'a str>, Option<i64>), ApiError> {
+/// The spaces a list reads, each with the same row bound: the `space` asked for, else every space
+/// of the member. Each space's query is bounded by what the page needs, so a member of several big
+/// spaces never reads whole lists; the handler merges them in the list's order and cuts the page.
+fn scope<'a>(user: &'a ApiUser, space: Option<&'a String>, page: &Page) -> Result<(Vec<&'a str>, i64), ApiError> {
     let needed = i64::try_from(page.needed()).unwrap_or(i64::MAX);
-    match (space, user.spaces.as_slice()) {
-        (Some(slug), _) => Ok((Some(user.space(slug)?.slug.as_str()), Some(needed))),
-        (None, []) => Ok((None, Some(0))),
-        (None, [only]) => Ok((Some(only.slug.as_str()), Some(needed))),
-        (None, _) => Ok((None, None)),
+    match space {
+        Some(slug) => Ok((vec![user.space(slug)?.slug.as_str()], needed)),
+        None => Ok((user.spaces.iter().map(|s| s.slug.as_str()).collect(), needed)),
     }
+}
+
+/// Rows of several spaces in one order, at most `needed` of them.
+fn merged<T, K: Ord>(mut rows: Vec<T>, needed: i64, key: impl FnMut(&T) -> K) -> Vec<T> {
+    rows.sort_by_key(key);
+    rows.truncate(usize::try_from(needed).unwrap_or(usize::MAX));
+    rows
+}
+
+/// The number of an item id (`D-12` → 12), for newest-first orders.
+fn number(id: &str) -> i64 {
+    crate::store::items::ItemKind::parse_ref(id).map_or(0, |(_, n)| n)
 }
 
 fn loop_rounds(app: &App) -> i64 {
@@ -56,10 +67,12 @@ pub async fn spaces(State(app): State<App>, user: ApiUser, q: Params) -> Result<
 pub async fn threads(State(app): State<App>, user: ApiUser, q: Params) -> Result<Json<Envelope<ThreadView>>, ApiError> {
     let p = params(q)?;
     let page = page(&p)?;
-    let (space, bound) = scope(&user, p.get("space"), &page)?;
-    let mut list = app.store.threads(space, bound, loop_rounds(&app)).await?;
-    list.retain(|t| user.sees(&t.space));
-    Ok(page.cut(list))
+    let (spaces, bound) = scope(&user, p.get("space"), &page)?;
+    let mut list = Vec::new();
+    for space in spaces {
+        list.extend(app.store.threads(Some(space), Some(bound), loop_rounds(&app)).await?);
+    }
+    Ok(page.cut(merged(list, bound, |t| std::cmp::Reverse((t.last_activity_at, t.id)))))
 }
 
 pub async fn thread(State(app): State<App>, user: ApiUser, Path(id): Path<String>) -> Result<Json<ThreadView>, ApiError> {
@@ -78,10 +91,12 @@ pub async fn thread(State(app): State<App>, user: ApiUser, Path(id): Path<String
 pub async fn decisions(State(app): State<App>, user: ApiUser, q: Params) -> Result<Json<Envelope<DecisionView>>, ApiError> {
     let p = params(q)?;
     let page = page(&p)?;
-    let (space, bound) = scope(&user, p.get("space"), &page)?;
-    let mut list = app.store.decisions(space, None, bound).await?;
-    list.retain(|d| user.sees(&d.space));
-    Ok(page.cut(list))
+    let (spaces, bound) = scope(&user, p.get("space"), &page)?;
+    let mut list = Vec::new();
+    for space in spaces {
+        list.extend(app.store.decisions(Some(space), None, Some(bound)).await?);
+    }
+    Ok(page.cut(merged(list, bound, |d| std::cmp::Reverse((d.decided_at, number(&d.id))))))
 }
 
 pub async fn tasks(State(app): State<App>, user: ApiUser, q: Params) -> Result<Json<Envelope<TaskView>>, ApiError> {
@@ -99,18 +114,21 @@ pub async fn tasks(State(app): State<App>, user: ApiUser, q: Params) -> Result<J
         Some(other) => return Err(ApiError::BadRequest(format!("overdue must be true or false, not '{other}'"))),
     };
     let owner = p.get("owner").map(|o| o.trim().to_ascii_lowercase());
-    let (space, bound) = scope(&user, p.get("space"), &page)?;
-    let filter = TaskFilter {
-        space: space.map(str::to_string),
-        owner,
-        status,
-        overdue_at: overdue.then(|| app.now().timestamp()),
-        thread_id: None,
-        limit: bound,
-    };
-    let mut list = app.store.tasks(&filter).await?;
-    list.retain(|t| user.sees(&t.space));
-    Ok(page.cut(list))
+    let (spaces, bound) = scope(&user, p.get("space"), &page)?;
+    let mut list = Vec::new();
+    for space in spaces {
+        let filter = TaskFilter {
+            space: Some(space.to_string()),
+            owner: owner.clone(),
+            status,
+            overdue_at: overdue.then(|| app.now().timestamp()),
+            thread_id: None,
+            limit: Some(bound),
+        };
+        list.extend(app.store.tasks(&filter).await?);
+    }
+    // The store's order: tasks with a due time first, soonest first, then by id.
+    Ok(page.cut(merged(list, bound, |t| (t.due.is_none(), t.due, number(&t.id)))))
 }
 
 pub async fn proposals(State(app): State<App>, user: ApiUser, q: Params) -> Result<Json<Envelope<ProposalView>>, ApiError> {
@@ -123,10 +141,12 @@ pub async fn proposals(State(app): State<App>, user: ApiUser, q: Params) -> Resu
                 .map_err(|_| ApiError::BadRequest(format!("status must be open, adopted, blocked or withdrawn, not '{s}'")))?,
         ),
     };
-    let (space, bound) = scope(&user, p.get("space"), &page)?;
-    let mut list = app.store.proposals(space, status, bound).await?;
-    list.retain(|x| user.sees(&x.space));
-    Ok(page.cut(list))
+    let (spaces, bound) = scope(&user, p.get("space"), &page)?;
+    let mut list = Vec::new();
+    for space in spaces {
+        list.extend(app.store.proposals(Some(space), status, Some(bound)).await?);
+    }
+    Ok(page.cut(merged(list, bound, |x| std::cmp::Reverse(number(&x.id)))))
 }
 
 pub async fn search(State(app): State<App>, user: ApiUser, q: Params) -> Result<Json<Envelope<Hit>>, ApiError> {
