@@ -210,6 +210,13 @@ async fn digests_list_asks_waiting_for_the_member_and_new_meeting_notes() {
         let carol = one(&digests, "digest", "carol@example.org").text();
         assert!(!carol.contains("Asks waiting for you") && carol.contains("N-1 Team sync"), "[{}] {carol}", t.backend);
         let _ = thread;
+        // The same time again, and again in a new process on the same data: nothing twice.
+        t.tick().await;
+        let restarted = App::open_with_clock((*t.app.config).clone(), t.clock.clone()).await.unwrap();
+        let mailer = docket::notify::mailer::from_config(&t.app.config).unwrap();
+        t.app = App { dkim: t.app.dkim.clone(), ..restarted }.with_mailer(mailer);
+        t.tick().await;
+        assert!(take_outbox(&data).is_empty(), "[{}] sent twice after a restart", t.backend);
         // Bob answers: Thursday's digest has no ask for him.
         let answer = Mail::new("n2@example.org", "Re: [notes] Team sync").from("Bob <bob@example.org>").reply_to("n1@example.org");
         t.ingest(&answer.body("Booked, room 4.\n").raw(), "eng").await;
