@@ -157,9 +157,7 @@ pub async fn record(tx: &mut Tx, ctx: &Context<'_>, ex: &Extraction) -> Result<R
 async fn answer_asks(tx: &mut Tx, ctx: &Context<'_>, change: &Change<'_>, out: &mut Recorded) -> Result<(), StoreError> {
     let Some(sender) = ctx.sender.filter(|_| ctx.has_text && ctx.sender_is_member()) else { return Ok(()) };
     for ask in tx.open_asks_in(ctx.thread_id).await? {
-        let asked =
-            if ask.asked_of.is_empty() { ask.row.asked_by.as_deref() != Some(sender) } else { ask.asked_of.iter().any(|e| e == sender) };
-        if asked && tx.close_ask(ask.row.id, AskStatus::Answered, Some(sender), None, change).await? {
+        if ask.is_of(sender) && tx.close_ask(ask.row.id, AskStatus::Answered, Some(sender), None, change).await? {
             out.changed.push(ItemKind::Ask.label(ask.row.id));
         }
     }

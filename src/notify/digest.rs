@@ -141,8 +141,7 @@ pub struct Digest {
 /// Whether an open ask waits for `email`'s answer: it names them, or names nobody and was not
 /// asked by them.
 pub fn waits_for(ask: &Ask, email: &str) -> bool {
-    ask.row.status == AskStatus::Open
-        && if ask.asked_of.is_empty() { ask.row.asked_by.as_deref() != Some(email) } else { ask.asked_of.iter().any(|e| e == email) }
+    ask.row.status == AskStatus::Open && ask.is_of(email)
 }
 
 /// A new decision and its one line of context: the thread's subject and the first line of the

@@ -41,6 +41,13 @@ pub struct Ask {
     pub asked_of: Vec<String>,
 }
 
+impl Ask {
+    /// Whether the ask is of `email`: it names them, or names nobody and was not asked by them.
+    pub fn is_of(&self, email: &str) -> bool {
+        if self.asked_of.is_empty() { self.row.asked_by.as_deref() != Some(email) } else { self.asked_of.iter().any(|e| e == email) }
+    }
+}
+
 /// docs/cli.md JSON ask.
 #[derive(Debug, Clone, Serialize)]
 pub struct AskView {
