@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 use super::{DecisionRow, ItemKind, PROPOSAL_COLUMNS, ProposalRow, TaskRow};
 use crate::store::read::to_utc;
@@ -152,11 +153,13 @@ impl Store {
         self.decision_views(rows).await
     }
 
-    /// The views of decision records (their linked tasks read per decision).
+    /// The views of decision records (their linked tasks read for all of them at once).
     pub(super) async fn decision_views(&self, rows: Vec<DecisionRecord>) -> Result<Vec<DecisionView>, StoreError> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.row.id).collect();
+        let mut links = self.linked_many(ItemKind::Decision, &ids, ItemKind::Task).await?;
         let mut out = Vec::with_capacity(rows.len());
         for DecisionRecord { row, space, message_id, goal, status, supersedes_id, notes_id, superseded_by } in rows {
-            let tasks = self.linked(ItemKind::Decision, row.id, ItemKind::Task).await?;
+            let tasks = links.remove(&row.id).unwrap_or_default();
             out.push(DecisionView {
                 id: ItemKind::Decision.label(row.id),
                 text: row.text,
@@ -195,11 +198,13 @@ impl Store {
         self.task_views(rows).await
     }
 
-    /// The views of task records (the decision each is linked to read per task).
+    /// The views of task records (the decision each is linked to read for all of them at once).
     pub(super) async fn task_views(&self, rows: Vec<TaskRecord>) -> Result<Vec<TaskView>, StoreError> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.row.id).collect();
+        let mut links = self.linked_many(ItemKind::Task, &ids, ItemKind::Decision).await?;
         let mut out = Vec::with_capacity(rows.len());
         for TaskRecord { row, space, watchers, message_id, done_at, goal, notes_id } in rows {
-            let decision = self.linked(ItemKind::Task, row.id, ItemKind::Decision).await?.into_iter().next();
+            let decision = links.remove(&row.id).and_then(|d| d.into_iter().next());
             out.push(TaskView {
                 id: ItemKind::Task.label(row.id),
                 title: row.title,
@@ -259,18 +264,23 @@ impl Store {
         Ok(out)
     }
 
-    /// Ids of `want` items linked to (kind, id), in id order.
-    async fn linked(&self, kind: ItemKind, id: i64, want: ItemKind) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT b_id FROM item_links WHERE a_kind = $1 AND a_id = $2 AND b_kind = $3 \
-             UNION SELECT a_id FROM item_links WHERE b_kind = $1 AND b_id = $2 AND a_kind = $3 ORDER BY 1",
-        )
-        .bind(kind.prefix())
-        .bind(id)
-        .bind(want.prefix())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(i,)| i).collect())
+    /// Per item of `ids` (of `kind`): the ids of the `want` items linked to it, in id order. Two
+    /// queries (one per end of a link) in pages of ids, whatever the number of items.
+    async fn linked_many(&self, kind: ItemKind, ids: &[i64], want: ItemKind) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+        for page in ids.chunks(500) {
+            // Integers we hold, so inlining them is safe.
+            let list = page.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT a_id, b_id FROM item_links WHERE a_kind = $1 AND b_kind = $2 AND a_id IN ({list}) \
+                 UNION SELECT b_id, a_id FROM item_links WHERE b_kind = $1 AND a_kind = $2 AND b_id IN ({list}) ORDER BY 1, 2"
+            );
+            let rows: Vec<(i64, i64)> = sqlx::query_as(&sql).bind(kind.prefix()).bind(want.prefix()).fetch_all(&self.pool).await?;
+            for (item, other) in rows {
+                out.entry(item).or_default().push(other);
+            }
+        }
+        Ok(out)
     }
 
     /// Open proposals whose closing time has come, with their standing objection counts.
