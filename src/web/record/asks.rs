@@ -4,7 +4,7 @@
 
 use super::items::{DecisionItem, TaskItem, decision_items, task_items};
 use super::tasks::Tab;
-use super::{Choice, PAGE_ROWS, Stamp, given, space_choices, space_filter, zone};
+use super::{Choice, PAGE_ROWS, Stamp, given, newest, space_choices, space_filter, zone};
 use crate::app::App;
 use crate::store::items::{DecisionQuery, ItemKind, TaskQuery};
 use crate::store::states::AskStatus;
@@ -64,10 +64,7 @@ pub async fn list(viewer: Viewer, State(app): State<App>, Query(p): Query<Params
     for s in viewer.spaces.iter().filter(|s| ids.contains(&s.id)) {
         views.extend(app.store.asks(Some(&s.slug), status, Some(PAGE_ROWS)).await?);
     }
-    let number = |id: &str| ItemKind::parse_ref(id).map_or(0, |(_, n)| n);
-    views.sort_by_key(|v| std::cmp::Reverse(number(&v.id)));
-    let more = views.len() as i64 >= PAGE_ROWS;
-    views.truncate(PAGE_ROWS as usize);
+    let (views, more) = newest(views, |v| &v.id);
     let tz = zone(&app, &viewer).await?;
     let subjects = app.store.thread_subjects(&views.iter().map(|v| v.thread_id).collect::<Vec<_>>()).await?;
     let asks = views

@@ -52,6 +52,16 @@ impl Stamp {
     }
 }
 
+/// Items read space by space, newest (highest `D-n`/`P-n`/`A-n` number) first, cut to
+/// [`PAGE_ROWS`]; and whether the cut left older ones out.
+pub fn newest<T>(mut views: Vec<T>, id: impl Fn(&T) -> &str) -> (Vec<T>, bool) {
+    let number = |id: &str| crate::store::items::ItemKind::parse_ref(id).map_or(0, |(_, n)| n);
+    views.sort_by_key(|v| std::cmp::Reverse(number(id(v))));
+    let more = views.len() as i64 >= PAGE_ROWS;
+    views.truncate(PAGE_ROWS as usize);
+    (views, more)
+}
+
 /// A query parameter as given, blank meaning absent (a form's "any" choice sends `name=`).
 pub fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())

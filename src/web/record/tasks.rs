@@ -2,9 +2,9 @@
 //! (by status, with closing time, objections and the decision an adopted one became).
 
 use super::items::{TaskItem, task_items};
-use super::{Choice, PAGE_ROWS, Stamp, given, space_choices, space_filter, zone};
+use super::{Choice, PAGE_ROWS, Stamp, given, newest, space_choices, space_filter, zone};
 use crate::app::App;
-use crate::store::items::{ItemKind, TaskQuery};
+use crate::store::items::TaskQuery;
 use crate::store::states::{ProposalStatus, TaskStatus};
 use crate::web::{Viewer, WebError, page};
 use askama::Template;
@@ -158,10 +158,7 @@ pub async fn proposals(viewer: Viewer, State(app): State<App>, Query(p): Query<P
     for s in viewer.spaces.iter().filter(|s| ids.contains(&s.id)) {
         views.extend(app.store.proposals(Some(&s.slug), status, Some(PAGE_ROWS)).await?);
     }
-    let number = |id: &str| ItemKind::parse_ref(id).map_or(0, |(_, n)| n);
-    views.sort_by_key(|v| std::cmp::Reverse(number(&v.id)));
-    let more = views.len() as i64 >= PAGE_ROWS;
-    views.truncate(PAGE_ROWS as usize);
+    let (views, more) = newest(views, |v| &v.id);
     let tz = zone(&app, &viewer).await?;
     let subjects = app.store.thread_subjects(&views.iter().map(|v| v.thread_id).collect::<Vec<_>>()).await?;
     let proposals = views
