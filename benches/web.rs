@@ -7,6 +7,7 @@
 //! the ceiling), a 50-message thread `/t/ID`, `/decisions` and `/search?q=`. Prints p50/p99
 //! latency and requests per second per route. On 2 cores the generator and the server share the
 //! machine: the figures are a floor, compared with the static-file ceiling of the same run.
+//! `DOCKET_BENCH_ROUTES=thread,decisions` runs only the named routes (css, thread, decisions, search).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use docket::app::App;
@@ -162,7 +163,17 @@ async fn main() {
     let router = docket::web::router(app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
-    for path in ["/static/docket.css".to_string(), format!("/t/{}", thread.id), "/decisions".into(), "/search?q=migration".into()] {
-        load(&addr, &path, &cookie).await;
+    // DOCKET_BENCH_ROUTES=thread,decisions (names: css, thread, decisions, search) runs only those.
+    let only = std::env::var("DOCKET_BENCH_ROUTES").unwrap_or_default();
+    let routes = [
+        ("css", "/static/docket.css".to_string()),
+        ("thread", format!("/t/{}", thread.id)),
+        ("decisions", "/decisions".into()),
+        ("search", "/search?q=migration".into()),
+    ];
+    for (name, path) in routes {
+        if only.is_empty() || only.split(',').any(|r| r.trim() == name) {
+            load(&addr, &path, &cookie).await;
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! by default (WAL, so the CLI reads while `serve` writes), PostgreSQL for many nodes. Times are unix
 //! seconds; JSON columns are TEXT (the Any driver carries only plain types).
 
+mod filter;
 pub mod gauges;
 pub mod intake;
 pub mod items;

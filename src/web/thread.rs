@@ -87,7 +87,7 @@ async fn thread(State(app): State<App>, v: Viewer, Path(id): Path<String>) -> Re
     let decisions = app.store.decisions(None, Some(id), None).await?;
     let tasks = app.store.tasks(&TaskFilter { thread_id: Some(id), ..Default::default() }).await?;
     let tasks = tasks.into_iter().map(|t| (t.due.map(|d| When::new(d, tz)), t)).map(|(d, t)| (t, d)).collect();
-    let proposals = app.store.proposals(Some(&space.slug), None, None).await?.into_iter().filter(|p| p.thread_id == id).collect();
+    let proposals = app.store.thread_proposals(id).await?;
     let reply_to = app.store.member(space.id, &v.email).await?.map(|m| {
         let t = token::sign(app.secret.bytes(), ReplySlot { thread_id: id, member_id: m.id });
         format!("{}+{t}@{}", space.slug, app.config.server.domain)

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::views::space_is;
 use super::{Change, ItemKind, Origin};
+use crate::store::filter::Filter;
 use crate::store::messages::Tx;
 use crate::store::read::to_utc;
 use crate::store::states::{AskStatus, DecisionStatus, ProposalStatus};
@@ -273,17 +275,14 @@ impl Tx {
 impl Store {
     /// Asks, newest first; one space and/or one status, or all.
     pub async fn asks(&self, space: Option<&str>, status: Option<AskStatus>, limit: Option<i64>) -> Result<Vec<AskView>, StoreError> {
+        let mut f = Filter::default().when(&space_is("a"), space).when("a.status = ?", status.map(AskStatus::as_str));
+        let limit = f.arg(limit.unwrap_or(i64::MAX));
         let sql = format!(
             "SELECT {ASK_COLUMNS}, s.slug AS space, m.message_id AS message FROM asks a JOIN spaces s ON s.id = a.space_id \
-             LEFT JOIN messages m ON m.id = a.message_id WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR a.status = $2) \
-             ORDER BY a.id DESC LIMIT $3"
+             LEFT JOIN messages m ON m.id = a.message_id{} ORDER BY a.id DESC LIMIT {limit}",
+            f.sql()
         );
-        let rows: Vec<AskRecord> = sqlx::query_as(&sql)
-            .bind(space)
-            .bind(status.map(AskStatus::as_str))
-            .bind(limit.unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<AskRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for AskRecord { row, space, message } in rows {
             let asked_of = self.ask_members(row.id).await?;

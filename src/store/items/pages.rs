@@ -1,8 +1,9 @@
 //! Item reads for the web record pages: decisions and tasks of a set of spaces (a viewer's),
 //! filtered by goal, date, owner and status in SQL with a limit; goals by slug; task owners.
 
-use super::views::{DECISION_SELECT, DecisionRecord, TASK_SELECT, TaskRecord};
+use super::views::{DECISION_SELECT, DecisionRecord, OVERDUE, TASK_ORDER, TASK_SELECT, TaskRecord};
 use super::{DecisionView, TaskView};
+use crate::store::filter::Filter;
 use crate::store::states::TaskStatus;
 use crate::store::{Store, StoreError};
 
@@ -59,21 +60,16 @@ impl Store {
         if q.space_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "{DECISION_SELECT} WHERE d.space_id IN ({}) AND ($1 IS NULL OR g.slug = $1) AND ($2 IS NULL OR d.id = $2) \
-             AND ($3 IS NULL OR d.decided_at >= $3) AND ($4 IS NULL OR d.decided_at < $4) AND ($5 IS NULL OR d.notes_id = $5) \
-             ORDER BY d.decided_at DESC, d.id DESC LIMIT $6",
-            id_list(&q.space_ids)
-        );
-        let rows: Vec<DecisionRecord> = sqlx::query_as(&sql)
-            .bind(q.goal.as_deref())
-            .bind(q.id)
-            .bind(q.from)
-            .bind(q.until)
-            .bind(q.notes_id)
-            .bind(q.limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut f = Filter::default()
+            .always(format!("d.space_id IN ({})", id_list(&q.space_ids)))
+            .when("g.slug = ?", q.goal.as_deref())
+            .when("d.id = ?", q.id)
+            .when("d.decided_at >= ?", q.from)
+            .when("d.decided_at < ?", q.until)
+            .when("d.notes_id = ?", q.notes_id);
+        let limit = f.arg(q.limit);
+        let sql = format!("{DECISION_SELECT}{} ORDER BY d.decided_at DESC, d.id DESC LIMIT {limit}", f.sql());
+        let rows: Vec<DecisionRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         self.decision_views(rows).await
     }
 
@@ -81,22 +77,16 @@ impl Store {
         if q.space_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "{TASK_SELECT} WHERE t.space_id IN ({}) AND ($1 IS NULL OR g.slug = $1) AND ($2 IS NULL OR t.owner = $2) \
-             AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR (t.status = 'open' AND t.due IS NOT NULL AND t.due < $4)) \
-             AND ($5 IS NULL OR t.notes_id = $5) \
-             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $6",
-            id_list(&q.space_ids)
-        );
-        let rows: Vec<TaskRecord> = sqlx::query_as(&sql)
-            .bind(q.goal.as_deref())
-            .bind(q.owner.as_deref())
-            .bind(q.status.map(TaskStatus::as_str))
-            .bind(q.overdue_at)
-            .bind(q.notes_id)
-            .bind(q.limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut f = Filter::default()
+            .always(format!("t.space_id IN ({})", id_list(&q.space_ids)))
+            .when("g.slug = ?", q.goal.as_deref())
+            .when("t.owner = ?", q.owner.as_deref())
+            .when("t.status = ?", q.status.map(TaskStatus::as_str))
+            .when(OVERDUE, q.overdue_at)
+            .when("t.notes_id = ?", q.notes_id);
+        let limit = f.arg(q.limit);
+        let sql = format!("{TASK_SELECT}{} ORDER BY {TASK_ORDER} LIMIT {limit}", f.sql());
+        let rows: Vec<TaskRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         self.task_views(rows).await
     }
 

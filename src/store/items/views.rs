@@ -6,9 +6,22 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use super::{DecisionRow, ItemKind, PROPOSAL_COLUMNS, ProposalRow, TaskRow};
+use crate::store::filter::Filter;
 use crate::store::read::to_utc;
 use crate::store::states::{DecisionSource, DecisionStatus, ProposalStatus, TaskStatus};
 use crate::store::{Store, StoreError};
+
+/// The filter "in the space with this slug" on table alias `t`, as a lookup the planner starts
+/// from (so the item table's space index is used).
+pub(super) fn space_is(t: &str) -> String {
+    format!("{t}.space_id = (SELECT id FROM spaces WHERE slug = ?)")
+}
+
+/// Open tasks due before a time.
+pub(super) const OVERDUE: &str = "(t.status = 'open' AND t.due IS NOT NULL AND t.due < ?)";
+
+/// Tasks with a due date first, soonest first.
+pub(super) const TASK_ORDER: &str = "CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id";
 
 /// docs/cli.md JSON decision.
 #[derive(Debug, Clone, Serialize)]
@@ -144,12 +157,10 @@ impl Store {
         thread_id: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Vec<DecisionView>, StoreError> {
-        let sql = format!(
-            "{DECISION_SELECT} WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR d.thread_id = $2) \
-             ORDER BY d.decided_at DESC, d.id DESC LIMIT $3"
-        );
-        let rows: Vec<DecisionRecord> =
-            sqlx::query_as(&sql).bind(space).bind(thread_id).bind(limit.unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
+        let mut f = Filter::default().when(&space_is("d"), space).when("d.thread_id = ?", thread_id);
+        let limit = f.arg(limit.unwrap_or(i64::MAX));
+        let sql = format!("{DECISION_SELECT}{} ORDER BY d.decided_at DESC, d.id DESC LIMIT {limit}", f.sql());
+        let rows: Vec<DecisionRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         self.decision_views(rows).await
     }
 
@@ -181,20 +192,15 @@ impl Store {
     }
 
     pub async fn tasks(&self, f: &TaskFilter) -> Result<Vec<TaskView>, StoreError> {
-        let sql = format!(
-            "{TASK_SELECT} WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR t.owner = $2) AND ($3 IS NULL OR t.status = $3) \
-             AND ($4 IS NULL OR (t.status = 'open' AND t.due IS NOT NULL AND t.due < $4)) AND ($5 IS NULL OR t.thread_id = $5) \
-             ORDER BY CASE WHEN t.due IS NULL THEN 1 ELSE 0 END, t.due, t.id LIMIT $6"
-        );
-        let rows: Vec<TaskRecord> = sqlx::query_as(&sql)
-            .bind(f.space.as_deref())
-            .bind(f.owner.as_deref())
-            .bind(f.status.map(TaskStatus::as_str))
-            .bind(f.overdue_at)
-            .bind(f.thread_id)
-            .bind(f.limit.unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        let mut w = Filter::default()
+            .when(&space_is("t"), f.space.as_deref())
+            .when("t.owner = ?", f.owner.as_deref())
+            .when("t.status = ?", f.status.map(TaskStatus::as_str))
+            .when(OVERDUE, f.overdue_at)
+            .when("t.thread_id = ?", f.thread_id);
+        let limit = w.arg(f.limit.unwrap_or(i64::MAX));
+        let sql = format!("{TASK_SELECT}{} ORDER BY {TASK_ORDER} LIMIT {limit}", w.sql());
+        let rows: Vec<TaskRecord> = w.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         self.task_views(rows).await
     }
 
@@ -232,17 +238,23 @@ impl Store {
         status: Option<ProposalStatus>,
         limit: Option<i64>,
     ) -> Result<Vec<ProposalView>, StoreError> {
-        let rows: Vec<ProposalRecord> = sqlx::query_as(
+        self.proposals_by(Filter::default().when(&space_is("p"), space).when("p.status = ?", status.map(ProposalStatus::as_str)), limit)
+            .await
+    }
+
+    /// The proposals made in one thread, newest first.
+    pub async fn thread_proposals(&self, thread_id: i64) -> Result<Vec<ProposalView>, StoreError> {
+        self.proposals_by(Filter::default().when("p.thread_id = ?", Some(thread_id)), None).await
+    }
+
+    async fn proposals_by(&self, mut f: Filter, limit: Option<i64>) -> Result<Vec<ProposalView>, StoreError> {
+        let limit = f.arg(limit.unwrap_or(i64::MAX));
+        let sql = format!(
             "SELECT p.id, p.space_id, p.thread_id, p.text, p.author, p.closes_at, p.status, p.goal_id, p.message_id, p.decision_id, \
-             s.slug AS space FROM proposals p \
-             JOIN spaces s ON s.id = p.space_id WHERE ($1 IS NULL OR s.slug = $1) AND ($2 IS NULL OR p.status = $2) \
-             ORDER BY p.id DESC LIMIT $3",
-        )
-        .bind(space)
-        .bind(status.map(ProposalStatus::as_str))
-        .bind(limit.unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
+             s.slug AS space FROM proposals p JOIN spaces s ON s.id = p.space_id{} ORDER BY p.id DESC LIMIT {limit}",
+            f.sql()
+        );
+        let rows: Vec<ProposalRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for ProposalRecord { row, space } in rows {
             let objections: Vec<(Option<String>, i64, String)> =
