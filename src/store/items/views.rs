@@ -17,6 +17,13 @@ pub(super) fn space_is(t: &str) -> String {
     format!("{t}.space_id = (SELECT id FROM spaces WHERE slug = ?)")
 }
 
+/// The statement of [`Store::decisions`] and what it binds.
+fn decision_list(space: Option<&str>, thread_id: Option<i64>, limit: Option<i64>) -> (String, Filter) {
+    let mut f = Filter::default().when(&space_is("d"), space).when("d.thread_id = ?", thread_id);
+    let limit = f.arg(limit.unwrap_or(i64::MAX));
+    (format!("{DECISION_SELECT}{} ORDER BY d.decided_at DESC, d.id DESC LIMIT {limit}", f.sql()), f)
+}
+
 /// Open tasks due before a time.
 pub(super) const OVERDUE: &str = "(t.status = 'open' AND t.due IS NOT NULL AND t.due < ?)";
 
@@ -157,9 +164,7 @@ impl Store {
         thread_id: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Vec<DecisionView>, StoreError> {
-        let mut f = Filter::default().when(&space_is("d"), space).when("d.thread_id = ?", thread_id);
-        let limit = f.arg(limit.unwrap_or(i64::MAX));
-        let sql = format!("{DECISION_SELECT}{} ORDER BY d.decided_at DESC, d.id DESC LIMIT {limit}", f.sql());
+        let (sql, f) = decision_list(space, thread_id, limit);
         let rows: Vec<DecisionRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         self.decision_views(rows).await
     }
@@ -324,5 +329,30 @@ impl Store {
             tasks.into_iter().map(|(id,)| ItemKind::Task.label(id)).collect(),
             last,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan for a statement, one detail line per step.
+    async fn plan(store: &Store, sql: &str, f: Filter) -> Vec<String> {
+        let rows: Vec<(i64, i64, i64, String)> =
+            f.bind(sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(&store.pool).await.unwrap();
+        rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+    }
+
+    #[tokio::test]
+    async fn a_threads_decisions_and_a_spaces_list_are_read_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite:{}?mode=rwc", dir.path().join("d.db").display())).await.unwrap();
+        let (sql, f) = decision_list(None, Some(7), None);
+        let steps = plan(&store, &sql, f).await;
+        assert!(steps.iter().any(|s| s.contains("USING INDEX decisions_by_thread")), "{steps:?}");
+        assert!(!steps.iter().any(|s| s == "SCAN d"), "a thread's decisions scanned the table: {steps:?}");
+        let (sql, f) = decision_list(Some("eng"), None, Some(50));
+        let steps = plan(&store, &sql, f).await;
+        assert!(!steps.iter().any(|s| s == "SCAN d"), "a space's decisions scanned the table: {steps:?}");
     }
 }
