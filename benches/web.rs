@@ -163,7 +163,6 @@ async fn main() {
     let router = docket::web::router(app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
-    // DOCKET_BENCH_ROUTES=thread,decisions (names: css, thread, decisions, search) runs only those.
     let only = std::env::var("DOCKET_BENCH_ROUTES").unwrap_or_default();
     let routes = [
         ("css", "/static/docket.css".to_string()),

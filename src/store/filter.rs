@@ -6,7 +6,7 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::query::QueryAs;
 
 /// A value bound to a placeholder.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum Arg {
     Int(i64),
     Text(String),

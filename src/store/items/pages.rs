@@ -1,7 +1,7 @@
 //! Item reads for the web record pages: decisions and tasks of a set of spaces (a viewer's),
 //! filtered by goal, date, owner and status in SQL with a limit; goals by slug; task owners.
 
-use super::views::{DECISION_SELECT, DecisionRecord, OVERDUE, TASK_ORDER, TASK_SELECT, TaskRecord};
+use super::views::{DECISION_ORDER, DECISION_SELECT, DecisionRecord, OVERDUE, TASK_ORDER, TASK_SELECT, TaskRecord};
 use super::{DecisionView, TaskView};
 use crate::store::filter::Filter;
 use crate::store::states::TaskStatus;
@@ -68,7 +68,7 @@ impl Store {
             .when("d.decided_at < ?", q.until)
             .when("d.notes_id = ?", q.notes_id);
         let limit = f.arg(q.limit);
-        let sql = format!("{DECISION_SELECT}{} ORDER BY d.decided_at DESC, d.id DESC LIMIT {limit}", f.sql());
+        let sql = format!("{DECISION_SELECT}{} ORDER BY {DECISION_ORDER} LIMIT {limit}", f.sql());
         let rows: Vec<DecisionRecord> = f.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
         self.decision_views(rows).await
     }

@@ -21,8 +21,11 @@ pub(super) fn space_is(t: &str) -> String {
 fn decision_list(space: Option<&str>, thread_id: Option<i64>, limit: Option<i64>) -> (String, Filter) {
     let mut f = Filter::default().when(&space_is("d"), space).when("d.thread_id = ?", thread_id);
     let limit = f.arg(limit.unwrap_or(i64::MAX));
-    (format!("{DECISION_SELECT}{} ORDER BY d.decided_at DESC, d.id DESC LIMIT {limit}", f.sql()), f)
+    (format!("{DECISION_SELECT}{} ORDER BY {DECISION_ORDER} LIMIT {limit}", f.sql()), f)
 }
+
+/// Decisions newest first (the order `decisions_by_time` walks).
+pub(super) const DECISION_ORDER: &str = "d.decided_at DESC, d.id DESC";
 
 /// Open tasks due before a time.
 pub(super) const OVERDUE: &str = "(t.status = 'open' AND t.due IS NOT NULL AND t.due < ?)";
